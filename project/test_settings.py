@@ -1,0 +1,17 @@
+"""Settings for the test suite: the real settings, read with test defaults in the environment."""
+
+import os
+
+os.environ.setdefault("ANIMATE_TESTING", "1")
+os.environ.setdefault("RUNWARE_SANDBOX", "1")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+from project.settings import *  # noqa: F403
+from project.settings import DATABASES, VAR_DIR
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not :memory:, so the live ASGI server's threads and the test share one database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = VAR_DIR / f"test-media-{os.getpid()}"
