@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "django_tasks",
     "django_tasks_db",
@@ -158,6 +159,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Animate Studio API",
     "DESCRIPTION": "Drive Runware's Wan2.2 Animate model (runware:200@8) for a team.",
     "VERSION": "1.0.0",
+    # Swagger UI assets are served from the sidecar package: nothing is fetched from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Runware -------------------------------------------------------------------------------------
@@ -172,6 +177,7 @@ if RUNWARE_SANDBOX and not RUNWARE_API_KEY:
     RUNWARE_API_KEY = "sandbox"
 RUNWARE_TIMEOUT = float(os.environ.get("RUNWARE_TIMEOUT", "30"))
 RUNWARE_MAX_RETRIES = int(os.environ.get("RUNWARE_MAX_RETRIES", "3"))
+RUNWARE_BACKOFF_BASE = float(os.environ.get("RUNWARE_BACKOFF_BASE", "1.0"))
 RUNWARE_MEDIA_HOSTS = env_list("RUNWARE_MEDIA_HOSTS", "im.runware.ai")
 
 LOGGING = {
