@@ -1,0 +1,274 @@
+"""Stored media over HTTP: team members only, plus signed single-asset URLs for Runware to fetch.
+
+Anyone who is not a member of the owning team gets 404, exactly as for an id that does not exist, so
+media URLs reveal nothing about other teams. Every file is served with single-range support (video
+players seek with ``Range``) and streamed in chunks; under ASGI the chunks are read in a worker thread
+through an async iterator, because Django buffers a *sync* streaming body whole before sending it there.
+"""
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.handlers.asgi import ASGIRequest
+from django.db import models
+from django.db.models.fields.files import FieldFile
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.crypto import constant_time_compare
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_safe
+
+from animate.models import Asset, Output
+
+CHUNK = 256 * 1024
+SIGNED_SALT = "animate.media.signed-asset"
+MEMBER_CACHE_SECONDS = 3600
+# Up to 19 digits: longer numbers cannot address a real file and would only cost int() time.
+RANGE = re.compile(r"^bytes=(\d{0,19})-(\d{0,19})$")
+UNSATISFIABLE = (-1, -1)
+
+
+# --- streaming -----------------------------------------------------------------------------------
+
+
+class _FileRange:
+    """``length`` bytes of an open file from ``start``; ``close`` is called by Django when done."""
+
+    def __init__(self, handle: IO[bytes], start: int, length: int) -> None:
+        self.handle = handle
+        self.start = start
+        self.length = length
+
+    def _chunks(self) -> Iterator[bytes]:
+        self.handle.seek(self.start)
+        remaining = self.length
+        while remaining > 0:
+            chunk = self.handle.read(min(CHUNK, remaining))
+            if not chunk:
+                return
+            remaining -= len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+class _SyncFileRange(_FileRange):
+    def __iter__(self) -> Iterator[bytes]:
+        return self._chunks()
+
+
+class _AsyncFileRange(_FileRange):
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        chunks = self._chunks()
+        while (chunk := await asyncio.to_thread(next, chunks, b"")) != b"":
+            yield chunk
+
+
+def _requested_range(header: str, size: int) -> tuple[int, int] | None:
+    """(first, last) byte of a single ``bytes=`` range, None to send everything, or UNSATISFIABLE.
+
+    Malformed and multi-range headers are ignored (RFC 9110 section 14.2 lets a server do so) and the
+    whole file is sent with 200.
+    """
+    match = RANGE.match(header.strip().replace(" ", ""))
+    if match is None or match.group(1) == match.group(2) == "":
+        return None
+    first, last = match.groups()
+    if first == "":
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            return UNSATISFIABLE
+        return max(0, size - suffix), size - 1
+    start = int(first)
+    if last and int(last) < start:
+        return None
+    if start >= size:
+        return UNSATISFIABLE
+    return start, min(int(last), size - 1) if last else size - 1
+
+
+def _serve(
+    request: HttpRequest,
+    field_file: FieldFile,
+    *,
+    content_type: str,
+    filename: str,
+    etag: str,
+    cache: dict[str, Any],
+) -> HttpResponseBase:
+    if not field_file:
+        raise Http404
+    try:
+        size = field_file.storage.size(field_file.name)
+    except OSError:
+        raise Http404 from None
+    quoted_etag = f'"{etag}"'
+    if_none_match = request.headers.get("If-None-Match", "")
+    if quoted_etag in {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}:
+        response: HttpResponseBase = HttpResponse(status=304)
+        return _finish(response, etag=quoted_etag, cache=cache)
+
+    byte_range = None
+    # If-Range: a client resuming a copy of an older file must get the whole new one, not a splice.
+    if_range = request.headers.get("If-Range")
+    if "Range" in request.headers and (if_range is None or if_range.strip() == quoted_etag):
+        byte_range = _requested_range(request.headers["Range"], size)
+    if byte_range == UNSATISFIABLE:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return _finish(response, etag=quoted_etag, cache=cache)
+
+    start, last = byte_range if byte_range is not None else (0, size - 1)
+    length = last - start + 1
+    if request.method == "HEAD":
+        response = HttpResponse(status=206 if byte_range is not None else 200)
+    else:
+        handle = field_file.storage.open(field_file.name, "rb")
+        stream_class = _AsyncFileRange if isinstance(request, ASGIRequest) else _SyncFileRange
+        response = StreamingHttpResponse(
+            stream_class(handle, start, length), status=206 if byte_range is not None else 200
+        )
+    if byte_range is not None:
+        response["Content-Range"] = f"bytes {start}-{last}/{size}"
+    response["Content-Length"] = str(length)
+    response["Content-Type"] = content_type
+    download = request.GET.get("download") == "1"
+    response["Content-Disposition"] = content_disposition_header(download, filename)
+    return _finish(response, etag=quoted_etag, cache=cache)
+
+
+def _finish(response: HttpResponseBase, *, etag: str, cache: dict[str, Any]) -> HttpResponseBase:
+    response["Accept-Ranges"] = "bytes"
+    response["ETag"] = etag
+    response["X-Content-Type-Options"] = "nosniff"
+    patch_cache_control(response, **cache)
+    return response
+
+
+# --- members -------------------------------------------------------------------------------------
+
+
+def _for_member(request: HttpRequest, model: type[models.Model], pk: int) -> Any:
+    if not request.user.is_authenticated:
+        raise Http404
+    return get_object_or_404(model.objects.filter(team__memberships__user=request.user), pk=pk)
+
+
+MEMBER_CACHE = {"private": True, "max_age": MEMBER_CACHE_SECONDS}
+
+
+def _download_name(original: str, stored: str, fallback: str) -> str:
+    """The person's own file name, with the extension of what the file really is."""
+    return f"{Path(original).stem or fallback}{Path(stored).suffix}"
+
+
+def _poster_etag(field_file: FieldFile) -> str:
+    # Poster names are random and never reused, so the name identifies the bytes.
+    return "p-" + Path(field_file.name).stem
+
+
+@require_safe
+def asset_file(request: HttpRequest, pk: int) -> HttpResponseBase:
+    asset: Asset = _for_member(request, Asset, pk)
+    name = _download_name(asset.original_name, asset.file.name, f"{asset.kind}-{asset.pk}")
+    return _serve(
+        request,
+        asset.file,
+        content_type=asset.content_type,
+        filename=name,
+        etag=asset.sha256,
+        cache=MEMBER_CACHE,
+    )
+
+
+@require_safe
+def asset_poster(request: HttpRequest, pk: int) -> HttpResponseBase:
+    asset: Asset = _for_member(request, Asset, pk)
+    name = f"{Path(asset.original_name).stem or asset.kind}-poster.jpg"
+    return _serve(
+        request,
+        asset.poster,
+        content_type="image/jpeg",
+        filename=name,
+        etag=_poster_etag(asset.poster),
+        cache=MEMBER_CACHE,
+    )
+
+
+@require_safe
+def output_file(request: HttpRequest, pk: int) -> HttpResponseBase:
+    output: Output = _for_member(request, Output, pk)
+    name = f"animate-{output.generation_id}-{output.video_uuid}{Path(output.file.name).suffix}"
+    return _serve(
+        request,
+        output.file,
+        content_type=output.content_type,
+        filename=name,
+        etag=output.sha256,
+        cache=MEMBER_CACHE,
+    )
+
+
+@require_safe
+def output_poster(request: HttpRequest, pk: int) -> HttpResponseBase:
+    output: Output = _for_member(request, Output, pk)
+    name = f"animate-{output.generation_id}-{output.video_uuid}-poster.jpg"
+    return _serve(
+        request,
+        output.poster,
+        content_type="image/jpeg",
+        filename=name,
+        etag=_poster_etag(output.poster),
+        cache=MEMBER_CACHE,
+    )
+
+
+# --- signed URLs ---------------------------------------------------------------------------------
+
+
+def _signer() -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=SIGNED_SALT)
+
+
+def asset_signed_url(*, asset: Asset, expires_in: int = 3600) -> str:
+    """An absolute URL under PUBLIC_BASE_URL that serves this one asset's file, without a session.
+
+    The token binds the asset id and its content hash, so it can never serve other bytes, and carries
+    its own lifetime, checked against the signing time.
+    """
+    token = _signer().sign_object({"a": asset.pk, "h": asset.sha256[:32], "t": int(expires_in)})
+    filename = f"{asset.kind}{Path(asset.file.name).suffix}"
+    path = reverse("media-signed", kwargs={"token": token, "filename": filename})
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
+
+
+@require_safe
+def signed_asset_file(request: HttpRequest, token: str, filename: str) -> HttpResponseBase:
+    signer = _signer()
+    try:
+        # The lifetime lives inside the signed payload: read it once the signature is proven, then
+        # check the signing time against it.
+        lifetime = int(signer.unsign_object(token)["t"])
+        payload = signer.unsign_object(token, max_age=lifetime)
+        asset_id, digest = int(payload["a"]), str(payload["h"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise Http404 from None
+    asset = Asset.objects.filter(pk=asset_id).first()
+    if asset is None or not constant_time_compare(asset.sha256[:32], digest):
+        raise Http404
+    return _serve(
+        request,
+        asset.file,
+        content_type=asset.content_type,
+        filename=filename,
+        etag=asset.sha256,
+        cache={"private": True, "no_store": True},
+    )
