@@ -22,7 +22,7 @@ venv: $(VENV)/.base
 test-venv: $(VENV)/.test
 
 run: $(VENV)/.base
-	mkdir -p var
+	mkdir -p var/static
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(PY) manage.py demo_setup
 	DEBUG=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(PY) -m uvicorn project.asgi:application \

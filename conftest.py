@@ -83,6 +83,12 @@ class LiveASGIServer:
         self._sock.close()
 
 
+@pytest.fixture(autouse=True)
+def _live_server_helper() -> Iterator[None]:
+    """Shadows pytest-django's helper of the same name, which assumes its own (WSGI) live_server."""
+    yield
+
+
 @pytest.fixture
 def live_server(transactional_db: None, settings: object) -> Iterator[LiveASGIServer]:
     """A real uvicorn server on a free port, PUBLIC_BASE_URL and RUNWARE_API_URL pointing at it.

@@ -133,6 +133,9 @@ class Generation(models.Model):
     webhook_secret_hash = models.CharField(max_length=64, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
+    # The task exactly as sent to Runware, with the webhook secret redacted (audit and re-runs).
+    sent_task = models.JSONField(default=dict, blank=True)
+    submit_attempts = models.PositiveIntegerField(default=0)
     poll_attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

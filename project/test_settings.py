@@ -1,6 +1,7 @@
 """Settings for the test suite: the real settings, read with test defaults in the environment."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("ANIMATE_TESTING", "1")
 os.environ.setdefault("RUNWARE_SANDBOX", "1")
@@ -15,3 +16,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = VAR_DIR / f"test-media-{os.getpid()}"
+
+# WhiteNoise serves from the finders in tests; an existing STATIC_ROOT keeps it from warning on every request.
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -3,10 +3,16 @@ from django.contrib import admin
 from django.urls import include, path
 
 from animate.health import healthz
+from animate.webhooks import RunwareWebhookView
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("hooks/runware/<int:generation_id>/<str:secret>/", RunwareWebhookView.as_view(), name="runware-webhook"),
+    path("api/", include("animate.api_urls")),
+    path("", include("animate.media_urls")),
+    path("", include("animate.urls")),
 ]
 if settings.RUNWARE_SANDBOX:
     urlpatterns.append(path("sandbox/", include("animate.runware.sandbox.urls")))

@@ -1,0 +1,39 @@
+"""The live-status websocket: a snapshot from the database first, then the team's events."""
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from animate import events
+from animate.services import live
+
+
+class GenerationsConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        team_id = await database_sync_to_async(live.team_id_for)(user)
+        if team_id is None:
+            await self.close(code=4403)
+            return
+        self.group = events.team_group(team_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        snapshot = await database_sync_to_async(live.snapshot_for)(user)
+        await self.send_json(snapshot)
+
+    async def disconnect(self, code: int) -> None:
+        group = getattr(self, "group", None)
+        if group:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        # The only message a browser sends is a request for a fresh snapshot (e.g. after a tab wakes up).
+        if isinstance(content, dict) and content.get("type") == "snapshot":
+            snapshot = await database_sync_to_async(live.snapshot_for)(self.scope.get("user"))
+            await self.send_json(snapshot)
+        else:
+            await self.send_json({"type": "error", "error": "Unknown message; send {\"type\": \"snapshot\"}."})
+
+    async def animate_event(self, message: dict[str, Any]) -> None:
+        await self.send_json(message["event"])

@@ -1,0 +1,65 @@
+"""Create (once) the demo team, its admin user and sample media, then print how to log in."""
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files import File
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from animate.models import Asset, Membership, Team
+from animate.samples import make_character_png, make_driving_video
+from animate.services.media import asset_create
+
+DEMO_USER = "demo"
+DEMO_TEAM = "demo-team"
+
+
+class Command(BaseCommand):
+    help = "Create the demo team, a demo admin user and sample media if they do not exist yet."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--username", default=DEMO_USER)
+        parser.add_argument(
+            "--password",
+            default=os.environ.get("DEMO_PASSWORD", "animate-demo"),
+            help="Password for a newly created demo user (default: $DEMO_PASSWORD or animate-demo).",
+        )
+
+    def handle(self, *args: Any, username: str, password: str, **options: Any) -> None:
+        if not username.strip():
+            self.stderr.write("--username must not be empty.")
+            raise SystemExit(2)
+        user_model = get_user_model()
+        with transaction.atomic():
+            team, _ = Team.objects.get_or_create(slug=DEMO_TEAM, defaults={"name": "Demo team"})
+            user = user_model.objects.filter(username=username).first()
+            created = user is None
+            if created:
+                user = user_model.objects.create_user(username=username, password=password, is_staff=True)
+            Membership.objects.get_or_create(user=user, team=team, defaults={"role": Membership.Role.ADMIN})
+        if not Asset.objects.filter(team=team).exists():
+            self._make_samples(team=team, user=user)
+        url = settings.PUBLIC_BASE_URL
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Animate Studio is starting at {url}/"))
+        if created:
+            self.stdout.write(f"Log in as  username: {username}   password: {password}")
+        else:
+            self.stdout.write(f"Log in as  username: {username}   (password unchanged since it was created)")
+        mode = "the local Runware sandbox" if settings.RUNWARE_SANDBOX else settings.RUNWARE_API_URL
+        self.stdout.write(f"Generations go to {mode}.")
+        self.stdout.write("")
+
+    def _make_samples(self, *, team: Team, user: Any) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            image = make_character_png(Path(tmp) / "character.png")
+            video = make_driving_video(Path(tmp) / "driving.mp4", seconds=3, fps=16, width=480, height=832)
+            for kind, path in (("image", image), ("video", video)):
+                with open(path, "rb") as handle:
+                    asset_create(team=team, user=user, kind=kind, uploaded_file=File(handle, name=path.name))
+        self.stdout.write("Created sample media: a character image and a 3-second driving video.")

@@ -1,0 +1,250 @@
+"""Creating generations and moving them through their lifecycle.
+
+Every status change goes through ``generation_transition`` under a row lock, which refuses backward
+moves, so a late ``processing`` can never undo ``done`` and two workers never race a status.
+"""
+
+import hashlib
+import hmac
+import ipaddress
+import logging
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from animate import events
+from animate.models import Asset, Generation, Membership
+from animate.runware import pricing, spec
+from animate.services.teams import membership_require_spender
+
+logger = logging.getLogger(__name__)
+
+# Stand-ins used to validate a user's choices before the real input references exist.
+_PLACEHOLDER_IMAGE = "https://example.invalid/character.png"
+_PLACEHOLDER_VIDEO = "https://example.invalid/driving.mp4"
+# Keys the server sets itself; a user's choices may not override them.
+_SERVER_KEYS = {
+    "taskType",
+    "taskUUID",
+    "model",
+    "deliveryMethod",
+    "outputType",
+    "includeCost",
+    "webhookURL",
+    "uploadEndpoint",
+    "referenceImages",
+    "referenceVideos",
+    "inputs",
+}
+
+
+class GenerationRejected(Exception):
+    """The request cannot become a generation; ``problems`` maps a field to a message."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in problems.items()))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Quote:
+    task: dict[str, Any]
+    problems: dict[str, str]
+    estimate: Decimal | None
+    tier: str | None
+    billable_seconds: int | None
+    number_results: int
+
+
+def _choices_task(choices: dict[str, Any]) -> dict[str, Any]:
+    clean = {key: value for key, value in choices.items() if key not in _SERVER_KEYS}
+    clean["referenceImages"] = [_PLACEHOLDER_IMAGE]
+    clean["referenceVideos"] = [_PLACEHOLDER_VIDEO]
+    return spec.build_task(clean)
+
+
+def generation_quote(*, choices: dict[str, Any], video: Asset | None) -> Quote:
+    """Spec validation and the exact price for a set of choices, without saving anything."""
+    problems: dict[str, str] = {}
+    try:
+        task = _choices_task(choices)
+    except (TypeError, ValueError) as exc:
+        return Quote(
+            task={},
+            problems={"parameters": str(exc)},
+            estimate=None,
+            tier=None,
+            billable_seconds=None,
+            number_results=1,
+        )
+    for problem in spec.validate(task):
+        problems.setdefault(problem.parameter or "parameters", problem.message)
+    results = task.get("numberResults", 1) if isinstance(task.get("numberResults", 1), int) else 1
+    estimate = tier = seconds = None
+    if video is None:
+        problems.setdefault("video", "Choose a driving video to get a price.")
+    elif not problems:
+        estimate = pricing.estimate(task, video.duration or 0)
+        tier = pricing.tier_for_task(task)
+        seconds = pricing.billable_seconds(video.duration or 0)
+    return Quote(
+        task=task,
+        problems=problems,
+        estimate=estimate,
+        tier=tier,
+        billable_seconds=seconds,
+        number_results=results,
+    )
+
+
+def generation_create(
+    *,
+    membership: Membership | None,
+    image: Asset | None,
+    video: Asset | None,
+    choices: dict[str, Any],
+    parent: Generation | None = None,
+) -> Generation:
+    """Validate, price and save a queued generation; it is sent to Runware after the commit."""
+    member = membership_require_spender(membership)
+    problems: dict[str, str] = {}
+    if image is None or image.team_id != member.team_id or image.kind != Asset.Kind.IMAGE:
+        problems["image"] = "Choose a character image uploaded to your team."
+    if video is None or video.team_id != member.team_id or video.kind != Asset.Kind.VIDEO:
+        problems["video"] = "Choose a driving video uploaded to your team."
+    quote = generation_quote(choices=choices, video=video if "video" not in problems else None)
+    for field, message in quote.problems.items():
+        if field != "video" or "video" not in problems:
+            problems.setdefault(field, message)
+    if problems or quote.estimate is None:
+        raise GenerationRejected(problems or {"parameters": "These settings cannot be priced."})
+    assert image is not None and video is not None
+    parameters = spec.flatten_task(quote.task)
+    for key in ("referenceImages", "referenceVideos"):
+        parameters.pop(key, None)
+    with transaction.atomic():
+        generation = Generation.objects.create(
+            team=member.team,
+            created_by=member.user,
+            image=image,
+            video=video,
+            parent=parent if parent is not None and parent.team_id == member.team_id else None,
+            parameters=parameters,
+            number_results=quote.number_results,
+            estimated_cost=quote.estimate,
+        )
+        from animate import tasks  # tasks import services; imported here to keep the direction one-way
+
+        transaction.on_commit(lambda: tasks.submit_generation.enqueue(generation.pk))
+        publish_status(generation)
+    return generation
+
+
+def webhook_secret_new() -> tuple[str, str]:
+    """A fresh 256-bit secret for a generation's webhook URL, and the hash that is stored."""
+    secret = secrets.token_urlsafe(32)
+    return secret, webhook_secret_hash(secret)
+
+
+def webhook_secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def webhook_secret_matches(generation: Generation, secret: str) -> bool:
+    if not generation.webhook_secret_hash:
+        return False
+    return hmac.compare_digest(generation.webhook_secret_hash, webhook_secret_hash(secret))
+
+
+def webhook_url(generation: Generation, secret: str) -> str:
+    path = reverse("runware-webhook", kwargs={"generation_id": generation.pk, "secret": secret})
+    return f"{settings.PUBLIC_BASE_URL}{path}"
+
+
+def public_base_url_reachable() -> bool:
+    """Whether Runware could reach PUBLIC_BASE_URL: a loopback/private host can only be reached by the
+    local sandbox, so with the real API such deployments complete by polling."""
+    if settings.RUNWARE_SANDBOX:
+        return True
+    host = urlsplit(settings.PUBLIC_BASE_URL).hostname or ""
+    if host in {"localhost", ""} or host.endswith((".local", ".localhost", ".internal")):
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    return not (address.is_private or address.is_loopback or address.is_link_local)
+
+
+def generation_transition(
+    generation: Generation, status: str, *, error_code: str = "", error_message: str = ""
+) -> bool:
+    """Move a locked generation forward; returns False (and changes nothing) for backward or terminal moves.
+
+    The caller holds ``select_for_update`` on the row inside a transaction.
+    """
+    current = Generation.Status(generation.status)
+    target = Generation.Status(status)
+    if generation.is_terminal or Generation.ORDER[target] < Generation.ORDER[current] or target == current:
+        return False
+    now = timezone.now()
+    generation.status = target
+    fields = ["status", "updated_at"]
+    if target == Generation.Status.SUBMITTED:
+        generation.submitted_at = now
+        fields.append("submitted_at")
+    if (
+        target in {Generation.Status.PROCESSING, Generation.Status.RECEIVING}
+        and generation.processing_at is None
+    ):
+        generation.processing_at = now
+        fields.append("processing_at")
+    if target in Generation.TERMINAL:
+        generation.completed_at = now
+        fields.append("completed_at")
+    if target == Generation.Status.FAILED:
+        generation.error_code = error_code[:64]
+        generation.error_message = error_message[:2000]
+        fields += ["error_code", "error_message"]
+    generation.save(update_fields=fields)
+    publish_status(generation)
+    return True
+
+
+def generation_event(generation: Generation) -> dict[str, Any]:
+    """The small JSON-safe dict the browser receives for a generation (also used in snapshots)."""
+
+    def stamp(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "type": "generation.status",
+        "id": generation.pk,
+        "status": generation.status,
+        "status_label": Generation.Status(generation.status).label,
+        "results_received": generation.outputs.count(),
+        "number_results": generation.number_results,
+        "created_by": generation.created_by_id,
+        "error": generation.error_message,
+        "estimated_cost": str(generation.estimated_cost),
+        "actual_cost": str(generation.actual_cost) if generation.actual_cost is not None else None,
+        "timestamps": {
+            "created": stamp(generation.created_at),
+            "submitted": stamp(generation.submitted_at),
+            "processing": stamp(generation.processing_at),
+            "completed": stamp(generation.completed_at),
+            "updated": stamp(generation.updated_at),
+        },
+        "url": reverse("generation-detail", kwargs={"pk": generation.pk}),
+    }
+
+
+def publish_status(generation: Generation) -> None:
+    events.publish_on_commit(events.team_group(generation.team_id), generation_event(generation))

@@ -1,0 +1,248 @@
+"""One ingestion path for results, whether they come by webhook or by polling getResponse.
+
+Each result is keyed by (taskUUID, videoUUID) and applied at most once: the Output row and the ledger row
+both carry unique constraints, so duplicates, retries and replays change nothing. Slow I/O (downloading
+the video) happens outside any transaction; state changes happen in short transactions that lock the
+generation row.
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from animate import events
+from animate.models import CostEntry, Generation, Output, WebhookEvent
+from animate.runware import spec
+from animate.services import generations
+from animate.services.downloads import DownloadRejected, decode_inline_video, download_provider_file
+from animate.services.media import MediaRejected, output_store
+
+logger = logging.getLogger(__name__)
+
+
+class WebhookRejected(Exception):
+    def __init__(self, status_code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status_code = status_code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ApplySummary:
+    outputs_created: int = 0
+    duplicates: int = 0
+    status: str = ""
+
+
+def webhook_receive(*, generation_id: int, secret: str, body: bytes, remote_addr: str | None) -> WebhookEvent:
+    """Authenticate and store one webhook body; processing happens in the background after commit."""
+    generation = (
+        Generation.objects.filter(pk=generation_id).only("id", "task_uuid", "webhook_secret_hash").first()
+    )
+    if generation is None or not generations.webhook_secret_matches(generation, secret):
+        raise WebhookRejected(404, "Unknown webhook URL.")
+    try:
+        payload = json.loads(body)
+        results = spec.parse_envelope(payload)
+    except (ValueError, TypeError) as exc:
+        raise WebhookRejected(400, f"Malformed webhook body: {exc}") from exc
+    if not results:
+        raise WebhookRejected(400, "The webhook body holds no result.")
+    foreign = {result.task_uuid for result in results} - {str(generation.task_uuid)}
+    if foreign:
+        raise WebhookRejected(403, "The body's taskUUID does not belong to this generation.")
+    with transaction.atomic():
+        event = WebhookEvent.objects.create(generation=generation, body=payload, remote_addr=remote_addr)
+        from animate import tasks
+
+        transaction.on_commit(lambda: tasks.process_webhook_event.enqueue(event.pk))
+    return event
+
+
+def webhook_event_process(*, event_id: int) -> ApplySummary:
+    event = WebhookEvent.objects.select_related("generation").get(pk=event_id)
+    if event.status != WebhookEvent.Status.RECEIVED:
+        return ApplySummary(status=event.generation.status)
+    try:
+        summary = results_apply(generation_id=event.generation_id, results=spec.parse_envelope(event.body))
+    except Exception as exc:
+        WebhookEvent.objects.filter(pk=event_id).update(
+            status=WebhookEvent.Status.FAILED,
+            detail=f"{type(exc).__name__}: {exc}"[:255],
+            processed_at=timezone.now(),
+        )
+        raise
+    detail = f"{summary.outputs_created} new output(s), {summary.duplicates} duplicate(s)"
+    status = (
+        WebhookEvent.Status.PROCESSED
+        if summary.outputs_created or not summary.duplicates
+        else WebhookEvent.Status.IGNORED
+    )
+    WebhookEvent.objects.filter(pk=event_id).update(status=status, detail=detail, processed_at=timezone.now())
+    return summary
+
+
+def results_apply(*, generation_id: int, results: list[spec.VideoResult]) -> ApplySummary:
+    created = duplicates = 0
+    for result in results:
+        if result.task_uuid and result.task_uuid != str(
+            Generation.objects.values_list("task_uuid", flat=True).get(pk=generation_id)
+        ):
+            logger.warning("Ignoring a result of task %s for generation %s", result.task_uuid, generation_id)
+            continue
+        if result.status == "processing":
+            _move(generation_id, Generation.Status.PROCESSING)
+        elif result.status == "error":
+            _move(
+                generation_id,
+                Generation.Status.FAILED,
+                error_code=result.error_code or "error",
+                error_message=result.error_message or "Runware reported an error for this task.",
+            )
+        elif result.status == "success":
+            if result_ingest(generation_id=generation_id, result=result):
+                created += 1
+            else:
+                duplicates += 1
+    status = Generation.objects.values_list("status", flat=True).get(pk=generation_id)
+    return ApplySummary(outputs_created=created, duplicates=duplicates, status=status)
+
+
+def _move(generation_id: int, status: str, **kwargs: str) -> bool:
+    with transaction.atomic():
+        generation = Generation.objects.select_for_update().get(pk=generation_id)
+        return generations.generation_transition(generation, status, **kwargs)
+
+
+def result_ingest(*, generation_id: int, result: spec.VideoResult) -> bool:
+    """Store one successful result; True if it created the output, False if it was already there."""
+    if not result.video_uuid:
+        raise ValueError("a successful result without videoUUID")
+    generation = Generation.objects.get(pk=generation_id)
+    output = Output.objects.filter(generation=generation, video_uuid=result.video_uuid).first()
+    created = output is None
+    if output is None:
+        _move(generation_id, Generation.Status.RECEIVING)
+        try:
+            if result.video_url:
+                downloaded = download_provider_file(url=result.video_url)
+            else:
+                downloaded = decode_inline_video(
+                    base64_data=result.video_base64_data, data_uri=result.video_data_uri
+                )
+        except DownloadRejected as exc:
+            _move(
+                generation_id, Generation.Status.FAILED, error_code="resultRejected", error_message=str(exc)
+            )
+            raise
+        try:
+            output = output_store(
+                generation=generation,
+                video_uuid=result.video_uuid,
+                path=downloaded.path,
+                content_type=downloaded.content_type,
+                seed=result.seed,
+                nsfw=bool(result.nsfw_content),
+                cost=result.cost,
+            )
+        except MediaRejected as exc:
+            _move(
+                generation_id,
+                Generation.Status.FAILED,
+                error_code="resultUnreadable",
+                error_message=exc.message,
+            )
+            raise
+    _record(generation_id=generation_id, output=output, result=result)
+    return created
+
+
+def _record(*, generation_id: int, output: Output, result: spec.VideoResult) -> None:
+    """Ledger row and status, in one transaction: replays find the row and change nothing."""
+    with transaction.atomic():
+        generation = Generation.objects.select_for_update().get(pk=generation_id)
+        if result.cost is not None:
+            per_result = (generation.estimated_cost / generation.number_results).quantize(Decimal("0.0001"))
+            CostEntry.objects.get_or_create(
+                key=f"{generation.task_uuid}:{output.video_uuid}",
+                defaults={
+                    "team_id": generation.team_id,
+                    "generation": generation,
+                    "output": output,
+                    "user_id": generation.created_by_id,
+                    "amount": result.cost,
+                    "estimated": per_result,
+                },
+            )
+        total = generation.cost_entries.aggregate(total=Sum("amount"))["total"]
+        if total != generation.actual_cost:
+            generation.actual_cost = total
+            generation.save(update_fields=["actual_cost", "updated_at"])
+        received = generation.outputs.count()
+        target = (
+            Generation.Status.DONE if received >= generation.number_results else Generation.Status.RECEIVING
+        )
+        if not generations.generation_transition(generation, target):
+            generations.publish_status(generation)
+        events.publish_on_commit(events.team_group(generation.team_id), output_event(output))
+
+
+def output_event(output: Output) -> dict[str, Any]:
+    return {
+        "type": "generation.output",
+        "id": output.generation_id,
+        "output": {
+            "id": output.pk,
+            "video_uuid": str(output.video_uuid),
+            "url": reverse("media-output", kwargs={"pk": output.pk}),
+            "poster": reverse("media-output-poster", kwargs={"pk": output.pk}) if output.poster else None,
+            "seed": output.seed,
+            "nsfw": output.nsfw,
+            "cost": str(output.cost) if output.cost is not None else None,
+            "width": output.width,
+            "height": output.height,
+            "duration": output.duration,
+        },
+    }
+
+
+def generation_poll(*, generation_id: int) -> bool:
+    """Ask Runware for the cumulative state and apply it; True once the generation is terminal."""
+    from animate.runware.client import RunwareError, RunwareTransportError
+    from animate.services.submission import runware_client
+
+    generation = Generation.objects.get(pk=generation_id)
+    if generation.is_terminal:
+        return True
+    Generation.objects.filter(pk=generation_id).update(poll_attempts=generation.poll_attempts + 1)
+    client = runware_client()
+    try:
+        batch = client.get_response(str(generation.task_uuid))
+    except (RunwareTransportError, RunwareError) as exc:
+        logger.warning("Polling generation %s failed: %s", generation_id, exc)
+        return False
+    finally:
+        client.close()
+    results = [spec.parse_result(item) for item in [*batch.data, *batch.errors]]
+    results_apply(generation_id=generation_id, results=results)
+    generation.refresh_from_db()
+    if generation.is_terminal:
+        return True
+    give_up = float(getattr(settings, "ANIMATE_POLL_GIVE_UP_SECONDS", 3 * 3600))
+    if generation.submitted_at and (timezone.now() - generation.submitted_at).total_seconds() > give_up:
+        _move(
+            generation_id,
+            Generation.Status.FAILED,
+            error_code="timeout",
+            error_message=f"No result from Runware after {int(give_up // 60)} minutes.",
+        )
+        return True
+    return False

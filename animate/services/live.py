@@ -1,0 +1,39 @@
+"""What a (re)connecting browser is told first: the state from the database, never from memory."""
+
+from typing import Any
+
+from django.db.models import Q
+
+from animate.models import Generation
+from animate.services.generations import generation_event
+from animate.services.ingest import output_event
+from animate.services.teams import membership_for
+
+
+def team_id_for(user: Any) -> int | None:
+    membership = membership_for(user) if user is not None else None
+    return membership.team_id if membership else None
+
+
+def snapshot_for(user: Any, *, recent: int = 20) -> dict[str, Any]:
+    """The user's unfinished generations plus the most recent finished ones, with their outputs."""
+    membership = membership_for(user)
+    if membership is None:
+        return {"type": "snapshot", "generations": []}
+    unfinished = Q(created_by=user) & ~Q(status__in=Generation.TERMINAL)
+    recent_ids = list(
+        Generation.objects.filter(team_id=membership.team_id, created_by=user)
+        .order_by("-created_at")
+        .values_list("id", flat=True)[:recent]
+    )
+    generations = (
+        Generation.objects.filter(Q(team_id=membership.team_id) & (unfinished | Q(id__in=recent_ids)))
+        .prefetch_related("outputs")
+        .order_by("-created_at")
+    )
+    items = []
+    for generation in generations:
+        item = generation_event(generation)
+        item["outputs"] = [output_event(output)["output"] for output in generation.outputs.all()]
+        items.append(item)
+    return {"type": "snapshot", "generations": items}

@@ -1,0 +1,23 @@
+"""Background tasks: each a few lines handing over to a service."""
+
+from django_tasks import task
+
+from animate.services import ingest, submission
+
+
+@task()
+def submit_generation(generation_id: int) -> str:
+    return submission.generation_submit(generation_id=generation_id)
+
+
+@task()
+def process_webhook_event(event_id: int) -> str:
+    return ingest.webhook_event_process(event_id=event_id).status
+
+
+@task()
+def poll_generation(generation_id: int, attempt: int = 0) -> bool:
+    terminal = ingest.generation_poll(generation_id=generation_id)
+    if not terminal:
+        submission.schedule_poll(generation_id, attempt=attempt + 1)
+    return terminal

@@ -1,0 +1,155 @@
+from decimal import Decimal
+
+import pytest
+from django_tasks_db.models import DBTaskResult
+
+from animate.models import Generation, Membership
+from animate.services import generations
+from animate.services.generations import GenerationRejected, generation_create, generation_transition
+from animate.services.teams import NotAllowed, membership_for
+
+
+def _generation(team, user, image, video, **kwargs) -> Generation:
+    return Generation.objects.create(team=team, created_by=user, image=image, video=video, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("start", "target", "moved"),
+    [
+        ("queued", "submitted", True),
+        ("submitted", "processing", True),
+        ("processing", "done", True),
+        ("queued", "failed", True),
+        ("receiving", "processing", False),
+        ("processing", "submitted", False),
+        ("done", "processing", False),
+        ("done", "failed", False),
+        ("failed", "done", False),
+        ("submitted", "submitted", False),
+    ],
+)
+def test_transitions_only_move_forward_and_never_leave_a_terminal_state(
+    team, member, image_asset, video_asset, start, target, moved
+):
+    generation = _generation(team, member, image_asset, video_asset, status=start)
+    assert generation_transition(generation, target) is moved
+    generation.refresh_from_db()
+    assert generation.status == (target if moved else start)
+
+
+def test_a_terminal_transition_stamps_completion_and_keeps_the_error(team, member, image_asset, video_asset):
+    generation = _generation(team, member, image_asset, video_asset, status="submitted")
+    generation_transition(
+        generation, "failed", error_code="inferenceError", error_message="The model crashed."
+    )
+    generation.refresh_from_db()
+    assert generation.completed_at is not None
+    assert (generation.error_code, generation.error_message) == ("inferenceError", "The model crashed.")
+
+
+def test_only_the_hash_of_the_webhook_secret_is_stored_and_it_is_compared_exactly(
+    team, member, image_asset, video_asset
+):
+    secret, digest = generations.webhook_secret_new()
+    assert len(secret) >= 32 and secret not in digest
+    generation = _generation(team, member, image_asset, video_asset, webhook_secret_hash=digest)
+    assert generations.webhook_secret_matches(generation, secret)
+    assert not generations.webhook_secret_matches(
+        generation, secret[:-1] + ("A" if secret[-1] != "A" else "B")
+    )
+    generation.webhook_secret_hash = ""
+    assert not generations.webhook_secret_matches(generation, "")
+
+
+@pytest.mark.parametrize(
+    ("url", "reachable"),
+    [
+        ("http://127.0.0.1:8000", False),
+        ("http://localhost:8000", False),
+        ("http://10.1.2.3", False),
+        ("http://studio.local", False),
+        ("https://studio.example.com", True),
+        ("https://93.184.216.34", True),
+    ],
+)
+def test_public_base_url_reachability_with_the_real_api(settings, url, reachable):
+    settings.RUNWARE_SANDBOX = False
+    settings.PUBLIC_BASE_URL = url
+    assert generations.public_base_url_reachable() is reachable
+
+
+def test_the_sandbox_can_always_reach_us(settings):
+    settings.RUNWARE_SANDBOX = True
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+    assert generations.public_base_url_reachable()
+
+
+def test_quote_is_seconds_times_tier_times_results(video_asset):
+    quote = generations.generation_quote(
+        choices={"resolution": "580p", "numberResults": 3}, video=video_asset
+    )
+    assert quote.problems == {}
+    assert quote.estimate == Decimal("0.0420")  # 1 s x $0.014 x 3
+    assert (quote.tier, quote.billable_seconds, quote.number_results) == ("580p", 1, 3)
+
+
+def test_quote_names_the_parameter_that_is_out_of_range(video_asset):
+    quote = generations.generation_quote(choices={"fps": 99}, video=video_asset)
+    assert set(quote.problems) == {"fps"}
+    assert quote.estimate is None
+
+
+def test_creating_a_generation_saves_it_queued_with_its_estimate_and_enqueues_the_submission(
+    team, member, image_asset, video_asset, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        generation = generation_create(
+            membership=membership_for(member),
+            image=image_asset,
+            video=video_asset,
+            choices={"resolution": "480p", "fps": 8, "numberResults": 2, "taskUUID": "forged"},
+        )
+    generation.refresh_from_db()
+    assert generation.status == Generation.Status.QUEUED
+    assert generation.estimated_cost == Decimal("0.0200")
+    assert generation.number_results == 2
+    assert generation.parameters["fps"] == 8 and "taskUUID" not in generation.parameters
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path.endswith("submit_generation") and queued.args_kwargs["args"] == [generation.pk]
+
+
+def test_a_reviewer_cannot_spend(team, reviewer, image_asset, video_asset):
+    with pytest.raises(NotAllowed):
+        generation_create(
+            membership=membership_for(reviewer), image=image_asset, video=video_asset, choices={}
+        )
+    assert not Generation.objects.exists()
+
+
+def test_assets_of_another_team_are_refused_naming_the_field(
+    team, other_team, member, outsider, image_asset, tmp_path
+):
+    from animate.samples import make_driving_video
+    from tests.conftest import make_asset
+
+    foreign_video = make_asset(
+        other_team, outsider, "video", make_driving_video(tmp_path / "x.mp4", seconds=1, fps=8)
+    )
+    with pytest.raises(GenerationRejected) as caught:
+        generation_create(
+            membership=membership_for(member), image=image_asset, video=foreign_video, choices={}
+        )
+    assert set(caught.value.problems) == {"video"}
+    assert not Generation.objects.exists()
+
+
+def test_an_image_cannot_stand_in_for_the_driving_video(team, member, image_asset):
+    with pytest.raises(GenerationRejected) as caught:
+        generation_create(membership=membership_for(member), image=image_asset, video=image_asset, choices={})
+    assert "video" in caught.value.problems
+
+
+def test_a_user_without_a_team_has_no_membership(django_user_model, db):
+    user = django_user_model.objects.create_user(username="loner", password="x")
+    assert membership_for(user) is None
+    assert Membership.objects.count() == 0

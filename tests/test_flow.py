@@ -1,0 +1,115 @@
+"""Whole generations through a live server: submit → sandbox → webhook/poll → stored outputs and costs."""
+
+import time
+from decimal import Decimal
+
+import av
+import pytest
+
+from animate.models import CostEntry, Generation, Output, WebhookEvent
+from tests.livehelpers import fast_settings, submit, wait_for, wait_terminal
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture(autouse=True)
+def _fast(settings):
+    fast_settings(settings)
+
+
+def test_a_generation_completes_with_a_playable_stored_output_and_its_cost(
+    live_server, member, image_asset, video_asset
+):
+    generation = wait_terminal(submit(member, image_asset, video_asset))
+    assert generation.status == Generation.Status.DONE, generation.error_message
+    output = generation.outputs.get()
+    with av.open(output.file.path) as container:
+        stream = container.streams.video[0]
+        assert (stream.codec_context.width, stream.codec_context.height) == (output.width, output.height)
+    assert output.sha256 and output.poster
+    entry = CostEntry.objects.get()
+    assert entry.amount == Decimal("0.0100") and entry.output_id == output.pk
+    assert generation.actual_cost == Decimal("0.0100") == generation.estimated_cost
+    assert generation.submitted_at and generation.completed_at and generation.sent_task["includeCost"] is True
+    assert "[redacted]" in generation.sent_task["webhookURL"]
+
+
+def test_five_duplicate_webhooks_make_one_output_and_one_cost(live_server, member, image_asset, video_asset):
+    generation = wait_terminal(submit(member, image_asset, video_asset, positivePrompt="a dancer [sandbox:duplicate=5]"))
+    assert generation.status == Generation.Status.DONE
+    wait_for(generation, lambda g: WebhookEvent.objects.filter(generation=g).exclude(status="received").count() >= 5)
+    assert Output.objects.count() == 1
+    assert CostEntry.objects.count() == 1
+    assert generation.actual_cost == Decimal("0.0100")
+    assert WebhookEvent.objects.filter(generation=generation).count() == 5
+
+
+def test_four_results_make_four_outputs_with_distinct_seeds(live_server, member, image_asset, video_asset):
+    generation = wait_terminal(submit(member, image_asset, video_asset, numberResults=4, seed=1234))
+    assert generation.status == Generation.Status.DONE
+    outputs = list(generation.outputs.all())
+    assert len(outputs) == 4
+    assert len({o.seed for o in outputs}) == 4 and len({o.video_uuid for o in outputs}) == 4
+    assert CostEntry.objects.filter(generation=generation).count() == 4
+    assert generation.actual_cost == Decimal("0.0400") == generation.estimated_cost
+
+
+def test_dropped_webhooks_still_complete_through_polling(live_server, member, image_asset, video_asset):
+    generation = wait_terminal(submit(member, image_asset, video_asset, positivePrompt="x [sandbox:drop]"))
+    assert generation.status == Generation.Status.DONE
+    assert not WebhookEvent.objects.exists()
+    assert generation.poll_attempts >= 1
+    assert Output.objects.count() == 1 and CostEntry.objects.count() == 1
+
+
+def test_out_of_order_and_late_processing_results_never_undo_done(live_server, member, image_asset, video_asset):
+    generation = submit(member, image_asset, video_asset, numberResults=2, positivePrompt="x [sandbox:order=reverse,late]")
+    generation = wait_terminal(generation)
+    assert generation.status == Generation.Status.DONE
+    # The stale "processing" webhooks arrive after the successes: give them time, then check again.
+    wait_for(generation, lambda g: WebhookEvent.objects.filter(generation=g, status="received").count() == 0
+             and WebhookEvent.objects.filter(generation=g).count() >= 4)
+    generation.refresh_from_db()
+    assert generation.status == Generation.Status.DONE
+    assert generation.outputs.count() == 2
+
+
+def test_an_error_after_a_success_does_not_undo_the_result(live_server, member, image_asset, video_asset):
+    generation = wait_terminal(submit(member, image_asset, video_asset, positivePrompt="x [sandbox:error_after_success]"))
+    assert generation.status == Generation.Status.DONE
+    time.sleep(1.0)
+    generation.refresh_from_db()
+    assert generation.status == Generation.Status.DONE and generation.outputs.count() == 1
+    assert CostEntry.objects.count() == 1
+
+
+def test_an_error_result_fails_the_generation_with_the_providers_message(
+    live_server, member, image_asset, video_asset
+):
+    generation = wait_terminal(submit(member, image_asset, video_asset, positivePrompt="x [sandbox:error=inferenceError]"))
+    assert generation.status == Generation.Status.FAILED
+    assert generation.error_code == "inferenceError" and generation.error_message
+    assert not Output.objects.exists() and not CostEntry.objects.exists()
+
+
+def test_a_submit_answered_5xx_after_acceptance_creates_exactly_one_task(
+    live_server, member, image_asset, video_asset
+):
+    generation = submit(member, image_asset, video_asset, positivePrompt="x [sandbox:submit_5xx_after_accept=1]")
+    generation = wait_terminal(generation)
+    assert generation.status == Generation.Status.DONE, generation.error_message
+    assert generation.outputs.count() == 1 and CostEntry.objects.count() == 1
+
+
+def test_an_invalid_task_at_the_provider_fails_with_its_message(live_server, member, image_asset, video_asset, settings):
+    settings.RUNWARE_SANDBOX_FAULTS = "not-a-fault"
+    generation = wait_terminal(submit(member, image_asset, video_asset))
+    assert generation.status == Generation.Status.FAILED
+    assert generation.error_message
+
+
+def test_nsfw_flag_is_recorded_when_safety_checking_is_on(live_server, member, image_asset, video_asset):
+    generation = submit(member, image_asset, video_asset, checkContent=True, positivePrompt="x [sandbox:nsfw]")
+    generation = wait_terminal(generation)
+    assert generation.status == Generation.Status.DONE
+    assert generation.outputs.get().nsfw is True

@@ -1,0 +1,86 @@
+"""Concurrency that only a real server database shows: row locks and unique keys under parallel writers."""
+
+import threading
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from animate.models import CostEntry, Generation, Output
+from animate.runware.spec import VideoResult
+from animate.services import ingest
+from animate.services.generations import generation_transition
+from tests.livehelpers import fast_settings, submit, wait_terminal
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _in_threads(target, count=4):
+    errors = []
+
+    def run():
+        try:
+            target()
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return errors
+
+
+def test_parallel_replays_of_one_result_record_its_cost_once(team, member, image_asset, video_asset):
+    assert connection.vendor == "postgresql"
+    generation = Generation.objects.create(team=team, created_by=member, image=image_asset, video=video_asset,
+                                           status="processing", estimated_cost=Decimal("0.0100"))
+    video_uuid = uuid.uuid4()
+    output = Output.objects.create(team=team, generation=generation, video_uuid=video_uuid, file="x.mp4", sha256="0" * 64,
+                                   size=1, content_type="video/mp4", width=480, height=832, fps=8, frames=8,
+                                   duration=1, codec="h264", container="mp4", cost=Decimal("0.0100"))
+    result = VideoResult(task_type="videoInference", task_uuid=str(generation.task_uuid), status="success",
+                         video_uuid=str(video_uuid), video_url=None, video_base64_data=None, video_data_uri=None,
+                         seed=1, nsfw_content=False, cost=Decimal("0.0100"), error_code=None, error_message=None,
+                         raw={})
+    errors = _in_threads(lambda: ingest._record(generation_id=generation.pk, output=output, result=result), count=6)
+    assert errors == []
+    generation.refresh_from_db()
+    assert CostEntry.objects.count() == 1
+    assert generation.actual_cost == Decimal("0.0100") and generation.status == "done"
+
+
+def test_racing_terminal_transitions_have_exactly_one_winner(team, member, image_asset, video_asset):
+    from django.db import transaction
+
+    generation = Generation.objects.create(team=team, created_by=member, image=image_asset, video=video_asset,
+                                           status="processing")
+    wins = []
+
+    def move(status):
+        def run():
+            with transaction.atomic():
+                locked = Generation.objects.select_for_update().get(pk=generation.pk)
+                if generation_transition(locked, status):
+                    wins.append(status)
+        return run
+
+    threads = [threading.Thread(target=move(s)) for s in ("done", "failed", "done", "failed")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    generation.refresh_from_db()
+    assert len(wins) == 1 and generation.status == wins[0]
+
+
+@pytest.mark.timeout(120)
+def test_a_whole_generation_completes_on_postgresql(live_server, settings, member, image_asset, video_asset):
+    fast_settings(settings)
+    generation = wait_terminal(submit(member, image_asset, video_asset, positivePrompt="x [sandbox:duplicate=3]"))
+    assert generation.status == "done"
+    assert CostEntry.objects.count() == 1 and Output.objects.count() == 1

@@ -1,0 +1,91 @@
+import json
+import uuid
+
+import pytest
+from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
+
+from animate.models import Generation, WebhookEvent
+from animate.services import generations
+
+
+@pytest.fixture
+def generation(team, member, image_asset, video_asset):
+    secret, digest = generations.webhook_secret_new()
+    generation = Generation.objects.create(
+        team=team, created_by=member, image=image_asset, video=video_asset, status="submitted",
+        webhook_secret_hash=digest,
+    )
+    generation.secret = secret
+    return generation
+
+
+def _url(generation, secret):
+    return reverse("runware-webhook", kwargs={"generation_id": generation.pk, "secret": secret})
+
+
+def _body(task_uuid, **extra):
+    item = {"taskType": "videoInference", "taskUUID": str(task_uuid), "status": "success",
+            "videoUUID": str(uuid.uuid4()), "videoURL": "https://im.runware.ai/video/x.mp4", "cost": 0.01}
+    item.update(extra)
+    return json.dumps({"data": [item]})
+
+
+def _post(client, url, body):
+    return client.post(url, data=body, content_type="application/json")
+
+
+def test_an_authentic_webhook_is_stored_and_answered_at_once(client, generation, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(client, _url(generation, generation.secret), _body(generation.task_uuid))
+    assert response.status_code == 202
+    event = WebhookEvent.objects.get()
+    assert event.generation_id == generation.pk and event.status == WebhookEvent.Status.RECEIVED
+    assert DBTaskResult.objects.get().task_path.endswith("process_webhook_event")
+    generation.refresh_from_db()
+    assert generation.status == "submitted"  # processing happens in the background
+
+
+def test_a_bare_result_object_is_accepted_too(client, generation):
+    body = json.loads(_body(generation.task_uuid))["data"][0]
+    assert _post(client, _url(generation, generation.secret), json.dumps(body)).status_code == 202
+
+
+@pytest.mark.parametrize("secret", ["wrong-secret", "", "x" * 43])
+def test_a_forged_secret_is_rejected_and_changes_nothing(client, generation, secret):
+    url = f"/hooks/runware/{generation.pk}/{secret or 'none'}/"
+    response = _post(client, url, _body(generation.task_uuid))
+    assert response.status_code == 404
+    assert not WebhookEvent.objects.exists()
+    generation.refresh_from_db()
+    assert generation.status == "submitted"
+
+
+def test_the_secret_of_another_generation_is_rejected(client, generation, team, member, image_asset, video_asset):
+    other = Generation.objects.create(team=team, created_by=member, image=image_asset, video=video_asset)
+    response = _post(client, _url(other, generation.secret), _body(other.task_uuid))
+    assert response.status_code == 404
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_task_uuid_of_another_generation_is_rejected(client, generation):
+    response = _post(client, _url(generation, generation.secret), _body(uuid.uuid4()))
+    assert response.status_code == 403
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize("body", ["{not json", "[]", "42", json.dumps({"data": []}), json.dumps({"data": [{"x": 1}]})])
+def test_malformed_bodies_are_rejected(client, generation, body):
+    assert _post(client, _url(generation, generation.secret), body).status_code == 400
+    assert not WebhookEvent.objects.exists()
+
+
+def test_an_oversized_body_is_rejected(client, generation, settings):
+    settings.ANIMATE_WEBHOOK_MAX_BYTES = 1024
+    body = _body(generation.task_uuid, padding="x" * 2048)
+    assert _post(client, _url(generation, generation.secret), body).status_code == 413
+    assert not WebhookEvent.objects.exists()
+
+
+def test_only_post_is_allowed(client, generation):
+    assert client.get(_url(generation, generation.secret)).status_code == 405
