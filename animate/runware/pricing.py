@@ -35,6 +35,8 @@ COST_QUANTUM = Decimal("0.0001")
 # Table label -> price tier (see the module docstring for why).
 LABEL_TIER = {"360p": "480p", "720p": "720p", "1080p": "720p"}
 FALLBACK_TIER = "720p"
+# No single result costs anywhere near this; a larger "cost" is garbage, not money.
+MAX_COST = Decimal("1000000")
 
 
 def tier_for_size(width: int, height: int) -> str:
@@ -55,10 +57,15 @@ def tier_for_task(task: dict[str, Any]) -> str:
 
 
 def billable_seconds(driving_video_seconds: float | Decimal) -> int:
-    seconds = Decimal(str(driving_video_seconds))
-    if seconds <= 0:
-        raise ValueError("the driving video must be longer than 0 seconds")
-    return max(1, math.ceil(seconds))
+    try:
+        seconds = Decimal(str(driving_video_seconds))
+    except ArithmeticError as exc:
+        raise ValueError("the driving video's duration is not a number") from exc
+    if not seconds.is_finite() or seconds <= 0:
+        raise ValueError("the driving video must last a finite number of seconds above 0")
+    # Durations computed in float (frames / fps) carry noise such as 3.0000000000000004: billing is
+    # decided at millisecond precision so that noise never costs a whole extra second.
+    return max(1, math.ceil(seconds.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)))
 
 
 def cost_per_result(task: dict[str, Any], driving_video_seconds: float | Decimal) -> Decimal:
@@ -82,8 +89,8 @@ def to_decimal(cost: Any) -> Decimal | None:
         return None
     try:
         value = Decimal(str(cost))
-    except ArithmeticError:
+        if not value.is_finite() or value < 0 or value > MAX_COST:
+            return None
+        return value.quantize(COST_QUANTUM, rounding=ROUND_HALF_UP)
+    except (ArithmeticError, ValueError):
         return None
-    if not value.is_finite() or value < 0:
-        return None
-    return value.quantize(COST_QUANTUM, rounding=ROUND_HALF_UP)
