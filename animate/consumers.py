@@ -33,7 +33,7 @@ class GenerationsConsumer(AsyncJsonWebsocketConsumer):
             snapshot = await database_sync_to_async(live.snapshot_for)(self.scope.get("user"))
             await self.send_json(snapshot)
         else:
-            await self.send_json({"type": "error", "error": "Unknown message; send {\"type\": \"snapshot\"}."})
+            await self.send_json({"type": "error", "error": 'Unknown message; send {"type": "snapshot"}.'})
 
     async def animate_event(self, message: dict[str, Any]) -> None:
         await self.send_json(message["event"])

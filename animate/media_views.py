@@ -156,10 +156,25 @@ def _finish(response: HttpResponseBase, *, etag: str, cache: dict[str, Any]) -> 
 # --- members -------------------------------------------------------------------------------------
 
 
+def _request_user(request: HttpRequest) -> Any:
+    """The session user, or the owner of an API token: the API hands out these media URLs to token clients."""
+    if request.user.is_authenticated:
+        return request.user
+    from rest_framework.authentication import TokenAuthentication
+    from rest_framework.exceptions import AuthenticationFailed
+
+    try:
+        authenticated = TokenAuthentication().authenticate(request)  # type: ignore[arg-type]
+    except AuthenticationFailed:
+        return None
+    return authenticated[0] if authenticated else None
+
+
 def _for_member(request: HttpRequest, model: type[models.Model], pk: int) -> Any:
-    if not request.user.is_authenticated:
+    user = _request_user(request)
+    if user is None:
         raise Http404
-    return get_object_or_404(model.objects.filter(team__memberships__user=request.user), pk=pk)
+    return get_object_or_404(model.objects.filter(team__memberships__user=user), pk=pk)
 
 
 MEMBER_CACHE = {"private": True, "max_age": MEMBER_CACHE_SECONDS}

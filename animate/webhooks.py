@@ -36,7 +36,10 @@ class RunwareWebhookView(APIView):
             return self._reject(generation_id, 413, f"Body larger than {limit} bytes.")
         try:
             event = webhook_receive(
-                generation_id=generation_id, secret=secret, body=body, remote_addr=request.META.get("REMOTE_ADDR")
+                generation_id=generation_id,
+                secret=secret,
+                body=body,
+                remote_addr=request.META.get("REMOTE_ADDR"),
             )
         except WebhookRejected as exc:
             return self._reject(generation_id, exc.status_code, exc.reason)

@@ -154,6 +154,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every API error has one shape: {"errors": {"<field or parameter path>": ["message", ...]}}.
+    "EXCEPTION_HANDLER": "animate.api.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Animate Studio API",

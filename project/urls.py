@@ -9,7 +9,11 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("hooks/runware/<int:generation_id>/<str:secret>/", RunwareWebhookView.as_view(), name="runware-webhook"),
+    path(
+        "hooks/runware/<int:generation_id>/<str:secret>/",
+        RunwareWebhookView.as_view(),
+        name="runware-webhook",
+    ),
     path("api/", include("animate.api_urls")),
     path("", include("animate.media_urls")),
     path("", include("animate.urls")),

@@ -60,7 +60,9 @@ def make_asset(team: Team, user, kind: str, path: Path) -> Asset:
 
 @pytest.fixture
 def image_asset(team, member, tmp_path) -> Asset:
-    return make_asset(team, member, "image", make_character_png(tmp_path / "character.png", width=240, height=360))
+    return make_asset(
+        team, member, "image", make_character_png(tmp_path / "character.png", width=240, height=360)
+    )
 
 
 @pytest.fixture

@@ -48,7 +48,9 @@ def _events_until(ws, predicate, timeout=60.0):
         seen.append(message)
         if predicate(message):
             return seen
-    raise AssertionError(f"condition not met; saw {[m.get('type') + ':' + str(m.get('status')) for m in seen]}")
+    raise AssertionError(
+        f"condition not met; saw {[m.get('type') + ':' + str(m.get('status')) for m in seen]}"
+    )
 
 
 def test_an_anonymous_socket_is_refused(live_server):
@@ -61,9 +63,12 @@ def test_a_foreign_origin_is_refused(live_server, member):
         pass
 
 
-def test_the_first_message_is_a_snapshot_of_unfinished_generations(live_server, member, image_asset, video_asset):
-    queued = Generation.objects.create(team=member.memberships.get().team, created_by=member,
-                                       image=image_asset, video=video_asset)
+def test_the_first_message_is_a_snapshot_of_unfinished_generations(
+    live_server, member, image_asset, video_asset
+):
+    queued = Generation.objects.create(
+        team=member.memberships.get().team, created_by=member, image=image_asset, video=video_asset
+    )
     with _open(live_server, member) as ws:
         snapshot = json.loads(ws.recv(timeout=5))
         assert snapshot["type"] == "snapshot"

@@ -35,9 +35,14 @@ def test_a_generation_completes_with_a_playable_stored_output_and_its_cost(
 
 
 def test_five_duplicate_webhooks_make_one_output_and_one_cost(live_server, member, image_asset, video_asset):
-    generation = wait_terminal(submit(member, image_asset, video_asset, positivePrompt="a dancer [sandbox:duplicate=5]"))
+    generation = wait_terminal(
+        submit(member, image_asset, video_asset, positivePrompt="a dancer [sandbox:duplicate=5]")
+    )
     assert generation.status == Generation.Status.DONE
-    wait_for(generation, lambda g: WebhookEvent.objects.filter(generation=g).exclude(status="received").count() >= 5)
+    wait_for(
+        generation,
+        lambda g: WebhookEvent.objects.filter(generation=g).exclude(status="received").count() >= 5,
+    )
     assert Output.objects.count() == 1
     assert CostEntry.objects.count() == 1
     assert generation.actual_cost == Decimal("0.0100")
@@ -62,20 +67,31 @@ def test_dropped_webhooks_still_complete_through_polling(live_server, member, im
     assert Output.objects.count() == 1 and CostEntry.objects.count() == 1
 
 
-def test_out_of_order_and_late_processing_results_never_undo_done(live_server, member, image_asset, video_asset):
-    generation = submit(member, image_asset, video_asset, numberResults=2, positivePrompt="x [sandbox:order=reverse,late]")
+def test_out_of_order_and_late_processing_results_never_undo_done(
+    live_server, member, image_asset, video_asset
+):
+    generation = submit(
+        member, image_asset, video_asset, numberResults=2, positivePrompt="x [sandbox:order=reverse,late]"
+    )
     generation = wait_terminal(generation)
     assert generation.status == Generation.Status.DONE
     # The stale "processing" webhooks arrive after the successes: give them time, then check again.
-    wait_for(generation, lambda g: WebhookEvent.objects.filter(generation=g, status="received").count() == 0
-             and WebhookEvent.objects.filter(generation=g).count() >= 4)
+    wait_for(
+        generation,
+        lambda g: (
+            WebhookEvent.objects.filter(generation=g, status="received").count() == 0
+            and WebhookEvent.objects.filter(generation=g).count() >= 4
+        ),
+    )
     generation.refresh_from_db()
     assert generation.status == Generation.Status.DONE
     assert generation.outputs.count() == 2
 
 
 def test_an_error_after_a_success_does_not_undo_the_result(live_server, member, image_asset, video_asset):
-    generation = wait_terminal(submit(member, image_asset, video_asset, positivePrompt="x [sandbox:error_after_success]"))
+    generation = wait_terminal(
+        submit(member, image_asset, video_asset, positivePrompt="x [sandbox:error_after_success]")
+    )
     assert generation.status == Generation.Status.DONE
     time.sleep(1.0)
     generation.refresh_from_db()
@@ -86,7 +102,9 @@ def test_an_error_after_a_success_does_not_undo_the_result(live_server, member, 
 def test_an_error_result_fails_the_generation_with_the_providers_message(
     live_server, member, image_asset, video_asset
 ):
-    generation = wait_terminal(submit(member, image_asset, video_asset, positivePrompt="x [sandbox:error=inferenceError]"))
+    generation = wait_terminal(
+        submit(member, image_asset, video_asset, positivePrompt="x [sandbox:error=inferenceError]")
+    )
     assert generation.status == Generation.Status.FAILED
     assert generation.error_code == "inferenceError" and generation.error_message
     assert not Output.objects.exists() and not CostEntry.objects.exists()
@@ -95,13 +113,17 @@ def test_an_error_result_fails_the_generation_with_the_providers_message(
 def test_a_submit_answered_5xx_after_acceptance_creates_exactly_one_task(
     live_server, member, image_asset, video_asset
 ):
-    generation = submit(member, image_asset, video_asset, positivePrompt="x [sandbox:submit_5xx_after_accept=1]")
+    generation = submit(
+        member, image_asset, video_asset, positivePrompt="x [sandbox:submit_5xx_after_accept=1]"
+    )
     generation = wait_terminal(generation)
     assert generation.status == Generation.Status.DONE, generation.error_message
     assert generation.outputs.count() == 1 and CostEntry.objects.count() == 1
 
 
-def test_an_invalid_task_at_the_provider_fails_with_its_message(live_server, member, image_asset, video_asset, settings):
+def test_an_invalid_task_at_the_provider_fails_with_its_message(
+    live_server, member, image_asset, video_asset, settings
+):
     settings.RUNWARE_SANDBOX_FAULTS = "not-a-fault"
     generation = wait_terminal(submit(member, image_asset, video_asset))
     assert generation.status == Generation.Status.FAILED
@@ -109,7 +131,9 @@ def test_an_invalid_task_at_the_provider_fails_with_its_message(live_server, mem
 
 
 def test_nsfw_flag_is_recorded_when_safety_checking_is_on(live_server, member, image_asset, video_asset):
-    generation = submit(member, image_asset, video_asset, checkContent=True, positivePrompt="x [sandbox:nsfw]")
+    generation = submit(
+        member, image_asset, video_asset, checkContent=True, positivePrompt="x [sandbox:nsfw]"
+    )
     generation = wait_terminal(generation)
     assert generation.status == Generation.Status.DONE
     assert generation.outputs.get().nsfw is True

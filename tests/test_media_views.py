@@ -312,3 +312,14 @@ async def test_under_asgi_a_range_is_streamed_by_an_async_iterator(async_client,
     assert response.status_code == 206
     assert response.is_async
     assert b"".join([chunk async for chunk in response.streaming_content]) == data[2:66]
+
+
+def test_an_api_token_opens_the_media_urls_the_api_hands_out(client, member, outsider, video):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=member).key
+    outsider_token = Token.objects.create(user=outsider).key
+    url = reverse("media-asset", kwargs={"pk": video.pk})
+    assert client.get(url, HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
+    assert client.get(url, HTTP_AUTHORIZATION=f"Token {outsider_token}").status_code == 404
+    assert client.get(url, HTTP_AUTHORIZATION="Token not-a-token").status_code == 404

@@ -37,17 +37,51 @@ def _in_threads(target, count=4):
 
 def test_parallel_replays_of_one_result_record_its_cost_once(team, member, image_asset, video_asset):
     assert connection.vendor == "postgresql"
-    generation = Generation.objects.create(team=team, created_by=member, image=image_asset, video=video_asset,
-                                           status="processing", estimated_cost=Decimal("0.0100"))
+    generation = Generation.objects.create(
+        team=team,
+        created_by=member,
+        image=image_asset,
+        video=video_asset,
+        status="processing",
+        estimated_cost=Decimal("0.0100"),
+    )
     video_uuid = uuid.uuid4()
-    output = Output.objects.create(team=team, generation=generation, video_uuid=video_uuid, file="x.mp4", sha256="0" * 64,
-                                   size=1, content_type="video/mp4", width=480, height=832, fps=8, frames=8,
-                                   duration=1, codec="h264", container="mp4", cost=Decimal("0.0100"))
-    result = VideoResult(task_type="videoInference", task_uuid=str(generation.task_uuid), status="success",
-                         video_uuid=str(video_uuid), video_url=None, video_base64_data=None, video_data_uri=None,
-                         seed=1, nsfw_content=False, cost=Decimal("0.0100"), error_code=None, error_message=None,
-                         raw={})
-    errors = _in_threads(lambda: ingest._record(generation_id=generation.pk, output=output, result=result), count=6)
+    output = Output.objects.create(
+        team=team,
+        generation=generation,
+        video_uuid=video_uuid,
+        file="x.mp4",
+        sha256="0" * 64,
+        size=1,
+        content_type="video/mp4",
+        width=480,
+        height=832,
+        fps=8,
+        frames=8,
+        duration=1,
+        codec="h264",
+        container="mp4",
+        cost=Decimal("0.0100"),
+    )
+    result = VideoResult(
+        task_type="videoInference",
+        task_uuid=str(generation.task_uuid),
+        status="success",
+        video_uuid=str(video_uuid),
+        video_url=None,
+        video_base64_data=None,
+        video_data_uri=None,
+        seed=1,
+        nsfw_content=False,
+        cost=Decimal("0.0100"),
+        error_code=None,
+        error_message=None,
+        raw={},
+    )
+    errors = _in_threads(
+        lambda: ingest._record(generation_id=generation.pk, output=output, result=result, announce=True),
+        count=6,
+    )
     assert errors == []
     generation.refresh_from_db()
     assert CostEntry.objects.count() == 1
@@ -57,8 +91,9 @@ def test_parallel_replays_of_one_result_record_its_cost_once(team, member, image
 def test_racing_terminal_transitions_have_exactly_one_winner(team, member, image_asset, video_asset):
     from django.db import transaction
 
-    generation = Generation.objects.create(team=team, created_by=member, image=image_asset, video=video_asset,
-                                           status="processing")
+    generation = Generation.objects.create(
+        team=team, created_by=member, image=image_asset, video=video_asset, status="processing"
+    )
     wins = []
 
     def move(status):
@@ -67,6 +102,7 @@ def test_racing_terminal_transitions_have_exactly_one_winner(team, member, image
                 locked = Generation.objects.select_for_update().get(pk=generation.pk)
                 if generation_transition(locked, status):
                     wins.append(status)
+
         return run
 
     threads = [threading.Thread(target=move(s)) for s in ("done", "failed", "done", "failed")]
@@ -81,6 +117,8 @@ def test_racing_terminal_transitions_have_exactly_one_winner(team, member, image
 @pytest.mark.timeout(120)
 def test_a_whole_generation_completes_on_postgresql(live_server, settings, member, image_asset, video_asset):
     fast_settings(settings)
-    generation = wait_terminal(submit(member, image_asset, video_asset, positivePrompt="x [sandbox:duplicate=3]"))
+    generation = wait_terminal(
+        submit(member, image_asset, video_asset, positivePrompt="x [sandbox:duplicate=3]")
+    )
     assert generation.status == "done"
     assert CostEntry.objects.count() == 1 and Output.objects.count() == 1

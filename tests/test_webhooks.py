@@ -13,7 +13,11 @@ from animate.services import generations
 def generation(team, member, image_asset, video_asset):
     secret, digest = generations.webhook_secret_new()
     generation = Generation.objects.create(
-        team=team, created_by=member, image=image_asset, video=video_asset, status="submitted",
+        team=team,
+        created_by=member,
+        image=image_asset,
+        video=video_asset,
+        status="submitted",
         webhook_secret_hash=digest,
     )
     generation.secret = secret
@@ -25,8 +29,14 @@ def _url(generation, secret):
 
 
 def _body(task_uuid, **extra):
-    item = {"taskType": "videoInference", "taskUUID": str(task_uuid), "status": "success",
-            "videoUUID": str(uuid.uuid4()), "videoURL": "https://im.runware.ai/video/x.mp4", "cost": 0.01}
+    item = {
+        "taskType": "videoInference",
+        "taskUUID": str(task_uuid),
+        "status": "success",
+        "videoUUID": str(uuid.uuid4()),
+        "videoURL": "https://im.runware.ai/video/x.mp4",
+        "cost": 0.01,
+    }
     item.update(extra)
     return json.dumps({"data": [item]})
 
@@ -35,7 +45,9 @@ def _post(client, url, body):
     return client.post(url, data=body, content_type="application/json")
 
 
-def test_an_authentic_webhook_is_stored_and_answered_at_once(client, generation, django_capture_on_commit_callbacks):
+def test_an_authentic_webhook_is_stored_and_answered_at_once(
+    client, generation, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(client, _url(generation, generation.secret), _body(generation.task_uuid))
     assert response.status_code == 202
@@ -61,7 +73,9 @@ def test_a_forged_secret_is_rejected_and_changes_nothing(client, generation, sec
     assert generation.status == "submitted"
 
 
-def test_the_secret_of_another_generation_is_rejected(client, generation, team, member, image_asset, video_asset):
+def test_the_secret_of_another_generation_is_rejected(
+    client, generation, team, member, image_asset, video_asset
+):
     other = Generation.objects.create(team=team, created_by=member, image=image_asset, video=video_asset)
     response = _post(client, _url(other, generation.secret), _body(other.task_uuid))
     assert response.status_code == 404
@@ -74,7 +88,9 @@ def test_a_task_uuid_of_another_generation_is_rejected(client, generation):
     assert not WebhookEvent.objects.exists()
 
 
-@pytest.mark.parametrize("body", ["{not json", "[]", "42", json.dumps({"data": []}), json.dumps({"data": [{"x": 1}]})])
+@pytest.mark.parametrize(
+    "body", ["{not json", "[]", "42", json.dumps({"data": []}), json.dumps({"data": [{"x": 1}]})]
+)
 def test_malformed_bodies_are_rejected(client, generation, body):
     assert _post(client, _url(generation, generation.secret), body).status_code == 400
     assert not WebhookEvent.objects.exists()

@@ -161,11 +161,11 @@ def result_ingest(*, generation_id: int, result: spec.VideoResult) -> bool:
                 error_message=exc.message,
             )
             raise
-    _record(generation_id=generation_id, output=output, result=result)
+    _record(generation_id=generation_id, output=output, result=result, announce=created)
     return created
 
 
-def _record(*, generation_id: int, output: Output, result: spec.VideoResult) -> None:
+def _record(*, generation_id: int, output: Output, result: spec.VideoResult, announce: bool) -> None:
     """Ledger row and status, in one transaction: replays find the row and change nothing."""
     with transaction.atomic():
         generation = Generation.objects.select_for_update().get(pk=generation_id)
@@ -186,13 +186,18 @@ def _record(*, generation_id: int, output: Output, result: spec.VideoResult) -> 
         if total != generation.actual_cost:
             generation.actual_cost = total
             generation.save(update_fields=["actual_cost", "updated_at"])
+        if announce:
+            # The output is announced before the status that counts it, so a browser that sees "done"
+            # has already been told about every output.
+            events.publish_on_commit(events.team_group(generation.team_id), output_event(output))
         received = generation.outputs.count()
         target = (
             Generation.Status.DONE if received >= generation.number_results else Generation.Status.RECEIVING
         )
-        if not generations.generation_transition(generation, target):
+        moved = generations.generation_transition(generation, target)
+        if announce and not moved:
+            # "k of n results" changed even though the status did not.
             generations.publish_status(generation)
-        events.publish_on_commit(events.team_group(generation.team_id), output_event(output))
 
 
 def output_event(output: Output) -> dict[str, Any]:
