@@ -200,6 +200,7 @@ class WebhookEvent(models.Model):
 
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"
+        PROCESSING = "processing", "Processing"
         PROCESSED = "processed", "Processed"
         IGNORED = "ignored", "Ignored"
         FAILED = "failed", "Failed"
@@ -210,6 +211,7 @@ class WebhookEvent(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     detail = models.CharField(max_length=255, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

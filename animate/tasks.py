@@ -1,5 +1,8 @@
 """Background tasks: each a few lines handing over to a service."""
 
+from datetime import timedelta
+
+from django.utils import timezone
 from django_tasks import task
 
 from animate.services import ingest, submission
@@ -12,7 +15,12 @@ def submit_generation(generation_id: int) -> str:
 
 @task()
 def process_webhook_event(event_id: int) -> str:
-    return ingest.webhook_event_process(event_id=event_id).status
+    summary = ingest.webhook_event_process(event_id=event_id)
+    if summary is None:
+        # An earlier webhook of the same generation is still being applied: try again shortly.
+        process_webhook_event.using(run_after=timezone.now() + timedelta(seconds=0.3)).enqueue(event_id)
+        return "deferred"
+    return summary.status
 
 
 @task()

@@ -171,6 +171,8 @@ def webhook_url(generation: Generation, secret: str) -> str:
 def public_base_url_reachable() -> bool:
     """Whether Runware could reach PUBLIC_BASE_URL: a loopback/private host can only be reached by the
     local sandbox, so with the real API such deployments complete by polling."""
+    if settings.PUBLIC_BASE_URL_REACHABLE is not None:
+        return settings.PUBLIC_BASE_URL_REACHABLE
     if settings.RUNWARE_SANDBOX:
         return True
     host = urlsplit(settings.PUBLIC_BASE_URL).hostname or ""

@@ -9,12 +9,13 @@ generation row.
 import json
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -67,9 +68,24 @@ def webhook_receive(*, generation_id: int, secret: str, body: bytes, remote_addr
     return event
 
 
-def webhook_event_process(*, event_id: int) -> ApplySummary:
+def webhook_event_process(*, event_id: int) -> ApplySummary | None:
+    """Apply one stored webhook body. Returns None when it must wait for an earlier body of the same
+    generation: a generation's webhooks are applied in arrival order, so an error that Runware sends
+    after a success cannot overtake that success while its video is still downloading."""
     event = WebhookEvent.objects.select_related("generation").get(pk=event_id)
     if event.status != WebhookEvent.Status.RECEIVED:
+        return ApplySummary(status=event.generation.status)
+    stale = timezone.now() - timedelta(seconds=float(getattr(settings, "ANIMATE_WEBHOOK_CLAIM_SECONDS", 300)))
+    earlier = WebhookEvent.objects.filter(generation_id=event.generation_id, pk__lt=event_id).filter(
+        Q(status=WebhookEvent.Status.RECEIVED)
+        | Q(status=WebhookEvent.Status.PROCESSING, started_at__gt=stale)
+    )
+    if earlier.exists():
+        return None
+    claimed = WebhookEvent.objects.filter(pk=event_id, status=WebhookEvent.Status.RECEIVED).update(
+        status=WebhookEvent.Status.PROCESSING, started_at=timezone.now()
+    )
+    if not claimed:
         return ApplySummary(status=event.generation.status)
     try:
         summary = results_apply(generation_id=event.generation_id, results=spec.parse_envelope(event.body))

@@ -153,3 +153,11 @@ def test_a_user_without_a_team_has_no_membership(django_user_model, db):
     user = django_user_model.objects.create_user(username="loner", password="x")
     assert membership_for(user) is None
     assert Membership.objects.count() == 0
+
+
+@pytest.mark.parametrize("forced", [True, False])
+def test_reachability_can_be_forced_for_tunnels_and_private_networks(settings, forced):
+    settings.RUNWARE_SANDBOX = not forced
+    settings.PUBLIC_BASE_URL = "http://10.0.0.5" if forced else "https://studio.example.com"
+    settings.PUBLIC_BASE_URL_REACHABLE = forced
+    assert generations.public_base_url_reachable() is forced
