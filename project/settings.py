@@ -36,7 +36,9 @@ PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rst
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", PUBLIC_BASE_URL)
 # Whether Runware can reach PUBLIC_BASE_URL (webhooks, signed input URLs). Unset: decided from the host
 # (loopback/private addresses are not reachable); set it for tunnels or private networks Runware can reach.
-PUBLIC_BASE_URL_REACHABLE = env_bool("PUBLIC_BASE_URL_REACHABLE") if os.environ.get("PUBLIC_BASE_URL_REACHABLE") else None
+PUBLIC_BASE_URL_REACHABLE = (
+    env_bool("PUBLIC_BASE_URL_REACHABLE") if os.environ.get("PUBLIC_BASE_URL_REACHABLE") else None
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
