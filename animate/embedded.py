@@ -18,18 +18,57 @@ from animate import events
 logger = logging.getLogger(__name__)
 
 
+def _wakeable_worker_class() -> type:
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    class WakeableWorker(Worker):
+        """The database worker, but its idle sleep ends as soon as a task is enqueued in this process.
+
+        The stock worker polls every ``interval`` seconds; in one process we can do better and pick a
+        webhook's processing up within milliseconds. ``Worker.run`` sleeps for ``self.interval`` when
+        idle, so the wait happens when that value is read: block on the wake-up event (at most the
+        configured interval, which still catches tasks deferred with ``run_after``), then sleep 0.
+        """
+
+        def __init__(self, **kwargs: Any) -> None:
+            self.wake = threading.Event()
+            super().__init__(**kwargs)
+
+        @property  # type: ignore[override]
+        def interval(self) -> float:
+            if self.running:
+                self.wake.wait(self._max_interval)
+                self.wake.clear()
+            return 0.0
+
+        @interval.setter
+        def interval(self, value: float) -> None:
+            self._max_interval = value
+
+    return WakeableWorker
+
+
+def _wake_workers(**kwargs: Any) -> None:
+    for worker in EmbeddedWorkers.active:
+        worker.wake.set()
+
+
 class EmbeddedWorkers:
+    active: list[Any] = []
+
     def __init__(self) -> None:
         self.workers: list[Any] = []
         self.threads: list[threading.Thread] = []
 
     def start(self, count: int) -> None:
-        from django_tasks_db.management.commands.db_worker import Worker
+        from django_tasks.signals import task_enqueued
 
+        worker_class = _wakeable_worker_class()
+        task_enqueued.connect(_wake_workers, dispatch_uid="animate-embedded-wake")
         for index in range(count):
-            worker = Worker(
+            worker = worker_class(
                 queue_names=["*"],
-                interval=0.2,
+                interval=float(getattr(settings, "EMBEDDED_WORKER_MAX_IDLE", 0.5)),
                 batch=False,
                 backend_name="default",
                 startup_delay=False,
@@ -40,6 +79,7 @@ class EmbeddedWorkers:
             thread = threading.Thread(target=self._run, args=(worker,), name=worker.worker_id, daemon=True)
             self.workers.append(worker)
             self.threads.append(thread)
+            EmbeddedWorkers.active.append(worker)
             thread.start()
         logger.info("Started %d embedded task worker thread(s)", count)
 
@@ -55,6 +95,9 @@ class EmbeddedWorkers:
     def stop(self, timeout: float = 10.0) -> None:
         for worker in self.workers:
             worker.running = False
+            worker.wake.set()
+            if worker in EmbeddedWorkers.active:
+                EmbeddedWorkers.active.remove(worker)
         for thread in self.threads:
             thread.join(timeout)
         self.workers.clear()
