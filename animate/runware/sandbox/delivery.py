@@ -1,0 +1,117 @@
+"""Pushing results out: webhook POSTs and uploadEndpoint PUTs, retried with exponential backoff.
+
+Each task gets one Courier: a daemon thread draining a queue, so the deliveries of a task leave in the
+order they were produced (which is what makes the ordering faults observable) while a slow or failing
+receiver never holds up rendering. The retry budget is bounded by settings, kept small in tests.
+"""
+
+import json
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from django.conf import settings
+
+from animate.runware.sandbox.faults import Faults
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_CAP = 30.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    timeout: float  # seconds per attempt
+    first_delay: float  # seconds before the first retry, doubled after each failure
+    give_up_after: float  # seconds since the first attempt after which no retry is started
+
+    @classmethod
+    def from_settings(cls) -> "RetryPolicy":
+        return cls(
+            timeout=float(getattr(settings, "RUNWARE_SANDBOX_WEBHOOK_TIMEOUT", 10.0)),
+            first_delay=float(getattr(settings, "RUNWARE_SANDBOX_WEBHOOK_BACKOFF", 1.0)),
+            give_up_after=float(getattr(settings, "RUNWARE_SANDBOX_WEBHOOK_RETRY_FOR", 300.0)),
+        )
+
+
+def send(client: httpx.Client, policy: RetryPolicy, method: str, url: str, **kwargs: Any) -> bool:
+    """One delivery, retried on connection errors and non-2xx answers until the policy gives up."""
+    started = time.monotonic()
+    delay = policy.first_delay
+    attempt = 1
+    while True:
+        try:
+            response = client.request(method, url, timeout=policy.timeout, **kwargs)
+            if response.is_success:
+                return True
+            outcome = f"HTTP {response.status_code}"
+        except httpx.HTTPError as error:
+            outcome = type(error).__name__
+        if time.monotonic() - started + delay > policy.give_up_after:
+            logger.warning("Sandbox %s %s failed %d time(s) (%s); giving up", method, url, attempt, outcome)
+            return False
+        logger.info("Sandbox %s %s failed (%s); retry in %.2fs", method, url, outcome, delay)
+        time.sleep(delay)
+        delay = min(BACKOFF_CAP, delay * 2)
+        attempt += 1
+
+
+class Courier:
+    """Delivers one task's results in order: PUT the bytes, then POST the webhook (with fault twists)."""
+
+    def __init__(self, *, webhook_url: str | None, upload_endpoint: str | None, faults: Faults) -> None:
+        self._webhook_url = None if faults.drop else webhook_url
+        self._upload_endpoint = upload_endpoint
+        self._faults = faults
+        self._queue: queue.Queue[tuple[str, dict[str, Any], Path | None, str] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="runware-sandbox-courier", daemon=True)
+        self._thread.start()
+
+    def success(self, item: dict[str, Any], *, path: Path, content_type: str) -> None:
+        self._queue.put(("data", item, path, content_type))
+
+    def failure(self, item: dict[str, Any]) -> None:
+        self._queue.put(("errors", item, None, ""))
+
+    def close(self) -> None:
+        self._queue.put(None)
+
+    def _run(self) -> None:
+        policy = RetryPolicy.from_settings()
+        with httpx.Client(follow_redirects=False) as client:
+            while (message := self._queue.get()) is not None:
+                try:
+                    self._deliver(client, policy, *message)
+                except Exception:
+                    # One broken delivery (a deleted file, a malformed URL) must not lose the ones after it.
+                    logger.exception("Sandbox delivery of task %s failed", message[1].get("taskUUID"))
+
+    def _deliver(
+        self,
+        client: httpx.Client,
+        policy: RetryPolicy,
+        envelope: str,
+        item: dict[str, Any],
+        path: Path | None,
+        content_type: str,
+    ) -> None:
+        if path is not None and self._upload_endpoint:
+            headers = {"Content-Type": content_type}
+            send(client, policy, "PUT", self._upload_endpoint, content=path.read_bytes(), headers=headers)
+        if not self._webhook_url:
+            return
+        self._post(client, policy, self._webhook_url, {envelope: [item]})
+        if self._faults.late and envelope == "data":
+            # A stale "processing" arriving after the success, as a slow queue might send it.
+            stale = {"taskType": item["taskType"], "taskUUID": item["taskUUID"], "status": "processing"}
+            self._post(client, policy, self._webhook_url, {"data": [stale]})
+
+    def _post(self, client: httpx.Client, policy: RetryPolicy, url: str, body: dict[str, Any]) -> None:
+        content = json.dumps(body).encode()
+        for _ in range(self._faults.duplicate):
+            send(client, policy, "POST", url, content=content, headers={"Content-Type": "application/json"})
