@@ -1,0 +1,72 @@
+"""Webhook ingest throughput against the same server's trivial endpoint, measured side by side.
+
+Target (DESIGN.md): ingest >= 0.5x the trivial endpoint's requests per second.
+Run: .venv/bin/python bench/webhook_ingest.py [--requests 1500] [--concurrency 16]
+"""
+
+import argparse
+import asyncio
+import json
+import time
+import uuid
+
+import httpx
+
+from bench._harness import scratch_dir, server, setup_django
+from bench.fixtures import make_team_and_generations
+
+
+async def hammer(url: str, *, requests: int, concurrency: int, body_for=None) -> float:
+    queue = list(range(requests))
+    async with httpx.AsyncClient(timeout=30) as client:
+
+        async def worker():
+            while queue:
+                index = queue.pop()
+                if body_for is None:
+                    response = await client.get(url)
+                else:
+                    response = await client.post(url, content=body_for(index),
+                                                 headers={"Content-Type": "application/json"})
+                response.raise_for_status()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return requests / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=1500)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with scratch_dir() as tmp:
+        env = setup_django(tmp)
+        _, generations = make_team_and_generations(tmp, 1)
+        generation, secret = generations[0]
+        task_uuid = str(generation.task_uuid)
+
+        def body(index: int) -> bytes:
+            item = {"taskType": "videoInference", "taskUUID": task_uuid, "status": "processing",
+                    "videoUUID": str(uuid.uuid4())}
+            return json.dumps({"data": [item]}).encode()
+
+        with server(env) as url:
+            hook = f"{url}/hooks/runware/{generation.pk}/{secret}/"
+            asyncio.run(hammer(f"{url}/healthz", requests=200, concurrency=args.concurrency))  # warm-up
+            ratios = []
+            for round_number in range(1, args.rounds + 1):
+                trivial = asyncio.run(hammer(f"{url}/healthz", requests=args.requests, concurrency=args.concurrency))
+                ingest = asyncio.run(hammer(hook, requests=args.requests, concurrency=args.concurrency, body_for=body))
+                ratios.append(ingest / trivial)
+                print(f"round {round_number}: trivial {trivial:7.1f} req/s   webhook ingest {ingest:7.1f} req/s   "
+                      f"ratio {ingest / trivial:.2f}")
+    ratios.sort()
+    median = ratios[len(ratios) // 2]
+    print(f"webhook ingest / trivial endpoint throughput: median ratio {median:.2f} (target >= 0.50) "
+          f"{'OK' if median >= 0.5 else 'BELOW TARGET'}")
+
+
+if __name__ == "__main__":
+    main()
