@@ -26,7 +26,7 @@ run: $(VENV)/.base
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(PY) manage.py demo_setup
 	DEBUG=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(PY) -m uvicorn project.asgi:application \
-		--host $(HOST) --port $(PORT) --lifespan on --ws websockets
+		--host $(HOST) --port $(PORT) --lifespan on --ws websockets-sansio
 
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check .

@@ -65,7 +65,7 @@ class LiveASGIServer:
         self.port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._sock = sock
-        config = uvicorn.Config(application, lifespan="on", log_level="warning", ws="websockets")
+        config = uvicorn.Config(application, lifespan="on", log_level="warning", ws="websockets-sansio")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
 

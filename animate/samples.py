@@ -29,8 +29,12 @@ def make_character_png(path: Path, *, width: int = 512, height: int = 768, hue: 
     )
     body_top = height // 8 + 2 * head_r + 8
     draw.rounded_rectangle((cx - width // 6, body_top, cx + width // 6, height * 2 // 3), 24, fill=colour)
-    draw.rectangle((cx - width // 6, height * 2 // 3, cx - width // 24, height - height // 20), fill=(60, 60, 90))
-    draw.rectangle((cx + width // 24, height * 2 // 3, cx + width // 6, height - height // 20), fill=(60, 60, 90))
+    draw.rectangle(
+        (cx - width // 6, height * 2 // 3, cx - width // 24, height - height // 20), fill=(60, 60, 90)
+    )
+    draw.rectangle(
+        (cx + width // 24, height * 2 // 3, cx + width // 6, height - height // 20), fill=(60, 60, 90)
+    )
     path = Path(path)
     image.save(path, format="PNG")
     return path

@@ -43,8 +43,21 @@ def setup_django(var_dir: Path, extra_env: dict[str, str] | None = None) -> dict
 def server(env: dict[str, str], *, workers: int = 1):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "uvicorn", "project.asgi:application", "--port", str(port),
-               "--lifespan", "on", "--log-level", "warning", "--no-access-log", "--workers", str(workers)]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "project.asgi:application",
+        "--port",
+        str(port),
+        "--lifespan",
+        "on",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--workers",
+        str(workers),
+    ]
     process = subprocess.Popen(command, cwd=ROOT, env=os.environ | env | {"PUBLIC_BASE_URL": url})
     try:
         deadline = time.monotonic() + 30
@@ -70,4 +83,4 @@ def scratch_dir():
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]

@@ -29,8 +29,15 @@ async def measure(url: str, cookie: str, generations, sockets: int) -> list[floa
     latencies = []
     async with httpx.AsyncClient(timeout=30) as client:
         for generation, secret in generations:
-            body = {"data": [{"taskType": "videoInference", "taskUUID": str(generation.task_uuid),
-                              "status": "processing"}]}
+            body = {
+                "data": [
+                    {
+                        "taskType": "videoInference",
+                        "taskUUID": str(generation.task_uuid),
+                        "status": "processing",
+                    }
+                ]
+            }
 
             async def wait_for(connection, pk=generation.pk):
                 while True:
@@ -71,9 +78,11 @@ def main() -> None:
     layer = "redis" if args.redis else "in-memory"
     target = 100 if args.redis else 50
     p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
-    print(f"webhook -> last of {args.sockets} sockets ({layer} layer, {len(latencies)} samples): "
-          f"p50 {p50:.1f} ms  p99 {p99:.1f} ms  max {max(latencies):.1f} ms  (target p99 < {target} ms) "
-          f"{'OK' if p99 < target else 'ABOVE TARGET'}")
+    print(
+        f"webhook -> last of {args.sockets} sockets ({layer} layer, {len(latencies)} samples): "
+        f"p50 {p50:.1f} ms  p99 {p99:.1f} ms  max {max(latencies):.1f} ms  (target p99 < {target} ms) "
+        f"{'OK' if p99 < target else 'ABOVE TARGET'}"
+    )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,9 @@ async def hammer(url: str, *, requests: int, concurrency: int, body_for=None) ->
                 if body_for is None:
                     response = await client.get(url)
                 else:
-                    response = await client.post(url, content=body_for(index),
-                                                 headers={"Content-Type": "application/json"})
+                    response = await client.post(
+                        url, content=body_for(index), headers={"Content-Type": "application/json"}
+                    )
                 response.raise_for_status()
 
         started = time.perf_counter()
@@ -48,8 +49,12 @@ def main() -> None:
         task_uuid = str(generation.task_uuid)
 
         def body(index: int) -> bytes:
-            item = {"taskType": "videoInference", "taskUUID": task_uuid, "status": "processing",
-                    "videoUUID": str(uuid.uuid4())}
+            item = {
+                "taskType": "videoInference",
+                "taskUUID": task_uuid,
+                "status": "processing",
+                "videoUUID": str(uuid.uuid4()),
+            }
             return json.dumps({"data": [item]}).encode()
 
         with server(env) as url:
@@ -57,15 +62,23 @@ def main() -> None:
             asyncio.run(hammer(f"{url}/healthz", requests=200, concurrency=args.concurrency))  # warm-up
             ratios = []
             for round_number in range(1, args.rounds + 1):
-                trivial = asyncio.run(hammer(f"{url}/healthz", requests=args.requests, concurrency=args.concurrency))
-                ingest = asyncio.run(hammer(hook, requests=args.requests, concurrency=args.concurrency, body_for=body))
+                trivial = asyncio.run(
+                    hammer(f"{url}/healthz", requests=args.requests, concurrency=args.concurrency)
+                )
+                ingest = asyncio.run(
+                    hammer(hook, requests=args.requests, concurrency=args.concurrency, body_for=body)
+                )
                 ratios.append(ingest / trivial)
-                print(f"round {round_number}: trivial {trivial:7.1f} req/s   webhook ingest {ingest:7.1f} req/s   "
-                      f"ratio {ingest / trivial:.2f}")
+                print(
+                    f"round {round_number}: trivial {trivial:7.1f} req/s   "
+                    f"webhook ingest {ingest:7.1f} req/s   ratio {ingest / trivial:.2f}"
+                )
     ratios.sort()
     median = ratios[len(ratios) // 2]
-    print(f"webhook ingest / trivial endpoint throughput: median ratio {median:.2f} (target >= 0.50) "
-          f"{'OK' if median >= 0.5 else 'BELOW TARGET'}")
+    print(
+        f"webhook ingest / trivial endpoint throughput: median ratio {median:.2f} (target >= 0.50) "
+        f"{'OK' if median >= 0.5 else 'BELOW TARGET'}"
+    )
 
 
 if __name__ == "__main__":

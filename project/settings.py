@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -186,6 +187,9 @@ RUNWARE_TIMEOUT = float(os.environ.get("RUNWARE_TIMEOUT", "30"))
 RUNWARE_MAX_RETRIES = int(os.environ.get("RUNWARE_MAX_RETRIES", "3"))
 RUNWARE_BACKOFF_BASE = float(os.environ.get("RUNWARE_BACKOFF_BASE", "1.0"))
 RUNWARE_MEDIA_HOSTS = env_list("RUNWARE_MEDIA_HOSTS", "im.runware.ai")
+if RUNWARE_SANDBOX and "RUNWARE_MEDIA_HOSTS" not in os.environ:
+    # The mounted sandbox serves its result videos from this very server.
+    RUNWARE_MEDIA_HOSTS.append(urlsplit(PUBLIC_BASE_URL).hostname or "127.0.0.1")
 
 LOGGING = {
     "version": 1,

@@ -14,7 +14,9 @@ def test_the_character_is_a_png_of_the_asked_size(tmp_path, width, height):
 
 @pytest.mark.parametrize(("codec", "suffix"), [("libx264", "mp4"), ("libvpx-vp9", "webm")])
 def test_the_driving_video_has_exactly_the_asked_frames_and_rate(tmp_path, codec, suffix):
-    path = make_driving_video(tmp_path / f"d.{suffix}", seconds=1.5, fps=10, width=96, height=128, codec=codec)
+    path = make_driving_video(
+        tmp_path / f"d.{suffix}", seconds=1.5, fps=10, width=96, height=128, codec=codec
+    )
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         frames = sum(1 for _ in container.decode(stream))

@@ -199,6 +199,9 @@ def _record(*, generation_id: int, output: Output, result: spec.VideoResult, ann
                 },
             )
         total = generation.cost_entries.aggregate(total=Sum("amount"))["total"]
+        if total is not None:
+            # SQLite sums decimals as floats-in-text; the ledger's precision is 1/100 of a cent.
+            total = Decimal(total).quantize(Decimal("0.0001"))
         if total != generation.actual_cost:
             generation.actual_cost = total
             generation.save(update_fields=["actual_cost", "updated_at"])

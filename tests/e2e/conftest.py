@@ -19,11 +19,12 @@ FLAGS = [
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    # Playwright's sync API keeps an asyncio loop running in the test's thread, and Django's async-safety
-    # check would then refuse the ORM calls the test itself makes (fixtures, assertions).
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """A fresh Chromium per test: Playwright's sync API keeps an asyncio loop running in this thread
+    while it is open, which must not leak into the async tests that run later in the same session."""
+    # While the loop runs, Django's async-safety check would refuse the ORM calls the test itself makes.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

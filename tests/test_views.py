@@ -1,0 +1,520 @@
+"""The creator's pages and JSON endpoints: upload, quote, submit, list, result, re-run."""
+
+import json
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from animate.models import Asset, Generation, Membership, Output
+from animate.samples import make_character_png, make_driving_video
+from tests.conftest import make_asset
+
+
+@pytest.fixture
+def member_client(client, member):
+    client.force_login(member)
+    return client
+
+
+@pytest.fixture
+def reviewer_client(client, reviewer):
+    client.force_login(reviewer)
+    return client
+
+
+@pytest.fixture
+def outsider_assets(other_team, outsider, tmp_path) -> tuple[Asset, Asset]:
+    image = make_asset(other_team, outsider, "image", make_character_png(tmp_path / "theirs.png", hue=90))
+    clip = make_driving_video(tmp_path / "theirs.mp4", seconds=1.0, fps=8, width=160, height=224)
+    return image, make_asset(other_team, outsider, "video", clip)
+
+
+def post_json(client, name: str, body: dict):
+    return client.post(reverse(name), data=json.dumps(body), content_type="application/json")
+
+
+def generation_for(member, image, video, **fields) -> Generation:
+    defaults = {
+        "team_id": Membership.objects.get(user=member).team_id,
+        "created_by": member,
+        "image": image,
+        "video": video,
+        "parameters": {"mode": "animate", "resolution": "480p"},
+        "estimated_cost": Decimal("0.0100"),
+    }
+    return Generation.objects.create(**{**defaults, **fields})
+
+
+def output_for(generation: Generation, *, poster: bool = True, **fields) -> Output:
+    values = {
+        "team_id": generation.team_id,
+        "generation": generation,
+        "video_uuid": uuid.uuid4(),
+        "file": f"teams/{generation.team_id}/outputs/{generation.pk}/x.mp4",
+        "poster": f"teams/{generation.team_id}/posters/{uuid.uuid4().hex}.jpg" if poster else "",
+        "sha256": "0" * 64,
+        "size": 10,
+        "content_type": "video/mp4",
+        "width": 480,
+        "height": 704,
+        "fps": 16,
+        "frames": 16,
+        "duration": 1.0,
+        "codec": "h264",
+        "container": "mp4",
+        "seed": 1234,
+        "cost": Decimal("0.0100"),
+    }
+    return Output.objects.create(**{**values, **fields})
+
+
+# --- login ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/"),
+        ("get", "/generations/"),
+        ("get", "/generations/1/"),
+        ("post", "/assets/upload/"),
+        ("post", "/quote/"),
+        ("post", "/generations/new/"),
+    ],
+)
+def test_every_page_and_endpoint_needs_a_login(client, db, method, url):
+    response = getattr(client, method)(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_login_page_has_labelled_username_and_password(client, db):
+    html = client.get("/accounts/login/").content.decode()
+    assert '<label for="id_username">Username</label>' in html
+    assert '<label for="id_password">Password</label>' in html
+    assert 'type="submit"' in html
+
+
+def test_a_user_without_a_team_is_told_so(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("loner", password="x"))
+    response = client.get("/")
+    assert response.status_code == 403
+    assert b"not in a team" in response.content
+
+
+# --- create page ----------------------------------------------------------------------------------------
+
+
+def test_the_create_page_has_labelled_upload_inputs_and_the_parameter_form(member_client):
+    response = member_client.get(reverse("create"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<label class="dropzone-label" for="file-image">Character image</label>' in html
+    assert 'accept="image/png,image/jpeg,image/webp"' in html
+    assert '<label class="dropzone-label" for="file-video">Driving video</label>' in html
+    assert 'accept="video/mp4,video/webm,video/quicktime"' in html
+    assert "<details" in html and 'data-key="cacheEndStep"' in html
+    assert 'id="submit" disabled' in html
+    assert "reviewer-note" not in html
+
+
+def test_the_create_page_shows_user_team_role_and_a_post_logout(member_client, member):
+    html = member_client.get(reverse("create")).content.decode()
+    assert "mia" in html and "Studio" in html and "Member" in html
+    assert 'method="post" action="/accounts/logout/"' in html
+    assert "data-conn" in html
+    assert 'href="/api/docs/"' in html
+
+
+def test_a_reviewer_sees_the_create_page_with_an_explanation(reviewer_client):
+    response = reviewer_client.get(reverse("create"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="reviewer-note"' in html
+    assert 'data-can-spend="false"' in html
+
+
+def test_the_create_page_warns_when_runware_cannot_reach_the_webhook(member_client, settings):
+    settings.RUNWARE_SANDBOX = False
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+    html = member_client.get(reverse("create")).content.decode()
+    assert "Runware cannot reach this server's webhook URL" in html
+
+
+# --- upload ---------------------------------------------------------------------------------------------
+
+
+def test_uploading_an_image_answers_its_metadata(member_client, team, tmp_path):
+    png = make_character_png(tmp_path / "hero.png", width=300, height=450)
+    upload = SimpleUploadedFile("hero.png", png.read_bytes(), content_type="image/png")
+    response = member_client.post(reverse("asset-upload"), {"kind": "image", "file": upload})
+    assert response.status_code == 201
+    body = response.json()
+    asset = Asset.objects.get()
+    assert asset.team == team and asset.kind == "image"
+    assert body["id"] == asset.pk
+    assert body["url"] == reverse("media-asset", kwargs={"pk": asset.pk})
+    assert (body["width"], body["height"], body["windows"]) == (300, 450, None)
+
+
+def test_uploading_a_video_answers_duration_fps_windows_and_warnings(member_client, tmp_path):
+    clip = make_driving_video(tmp_path / "dance.mp4", seconds=6.0, fps=16, width=160, height=240)
+    upload = SimpleUploadedFile("dance.mp4", clip.read_bytes(), content_type="video/mp4")
+    response = member_client.post(reverse("asset-upload"), {"kind": "video", "file": upload})
+    assert response.status_code == 201
+    body = response.json()
+    assert body["kind"] == "video"
+    assert body["frames"] == 96
+    assert body["fps"] == pytest.approx(16)
+    assert body["duration"] == pytest.approx(6.0, abs=0.1)
+    assert body["windows"] == 2
+    assert body["codec"] == "h264" and body["has_audio"] is False
+    assert body["poster"] == reverse("media-asset-poster", kwargs={"pk": body["id"]})
+    assert any("Small picture" in warning for warning in body["warnings"])
+
+
+def test_a_rejected_upload_names_the_field_and_stores_nothing(member_client, settings):
+    upload = SimpleUploadedFile("dance.mp4", b"this is not a video", content_type="video/mp4")
+    response = member_client.post(reverse("asset-upload"), {"kind": "video", "file": upload})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["field"] == "video"
+    assert body["error"].startswith("Driving video")
+    assert Asset.objects.count() == 0
+    media = Path(settings.MEDIA_ROOT)
+    assert not media.exists() or not any(path.is_file() for path in media.rglob("*"))
+
+
+def test_an_upload_without_a_file_is_refused(member_client):
+    response = member_client.post(reverse("asset-upload"), {"kind": "image"})
+    assert response.status_code == 400
+    assert response.json() == {"field": "image", "error": "Character image: choose a file to upload."}
+
+
+# --- quote ----------------------------------------------------------------------------------------------
+
+
+def test_a_quote_gives_the_exact_estimate_and_its_breakdown(member_client, video_asset):
+    response = post_json(
+        member_client,
+        "quote",
+        {"video_id": video_asset.pk, "choices": {"resolution": "480p", "numberResults": 3}},
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["valid"] is True
+    assert body["problems"] == {}
+    assert body["estimate"] == "0.0300"
+    assert (body["tier"], body["billable_seconds"], body["number_results"]) == ("480p", 1, 3)
+    assert body["breakdown"] == "1 s × $0.010 × 3 results"
+
+
+def test_a_quote_without_a_size_is_priced_at_the_top_tier(member_client, video_asset):
+    body = post_json(member_client, "quote", {"video_id": video_asset.pk, "choices": {}}).json()
+    assert (body["estimate"], body["tier"], body["breakdown"]) == (
+        "0.0212",
+        "720p",
+        "1 s × $0.0212 × 1 result",
+    )
+
+
+def test_a_quote_reports_problems_field_by_field(member_client, video_asset):
+    choices = {"fps": 99, "cacheEndStep": 0, "lora": [{"model": "m", "weight": 9}]}
+    body = post_json(member_client, "quote", {"video_id": video_asset.pk, "choices": choices}).json()
+    assert body["valid"] is False
+    assert body["estimate"] is None
+    assert set(body["problems"]) == {"fps", "acceleratorOptions.cacheEndStep", "lora[0].weight"}
+    assert body["problems"]["fps"].startswith("Frames per second:")
+
+
+def test_a_quote_reports_form_and_spec_problems_together(member_client, video_asset):
+    choices = {"fps": 99, "cacheEndStep": 40}
+    body = post_json(member_client, "quote", {"video_id": video_asset.pk, "choices": choices}).json()
+    assert body["valid"] is False
+    assert set(body["problems"]) == {"fps", "acceleratorOptions.cacheEndStep"}
+    assert "at most steps" in body["problems"]["acceleratorOptions.cacheEndStep"]
+
+
+def test_a_quote_reports_combination_problems_from_the_spec(member_client, video_asset):
+    body = post_json(
+        member_client, "quote", {"video_id": video_asset.pk, "choices": {"cacheEndStep": 40}}
+    ).json()
+    assert body["valid"] is False
+    assert list(body["problems"]) == ["acceleratorOptions.cacheEndStep"]
+
+
+def test_a_quote_refuses_a_preset_and_an_exact_size_together(member_client, video_asset):
+    choices = {"resolution": "480p", "width": 832, "height": 480}
+    body = post_json(member_client, "quote", {"video_id": video_asset.pk, "choices": choices}).json()
+    assert body["valid"] is False and "resolution" in body["problems"]
+
+
+def test_a_quote_needs_a_driving_video(member_client):
+    body = post_json(member_client, "quote", {"choices": {}}).json()
+    assert body["valid"] is False
+    assert "video" in body["problems"]
+
+
+def test_a_quote_cannot_use_another_teams_video(member_client, outsider_assets):
+    _, their_video = outsider_assets
+    body = post_json(member_client, "quote", {"video_id": their_video.pk, "choices": {}}).json()
+    assert body["valid"] is False
+    assert body["problems"]["video"].startswith("Driving video")
+
+
+def test_a_quote_of_a_non_object_is_refused(member_client):
+    response = member_client.post(reverse("quote"), data="[1]", content_type="application/json")
+    assert response.status_code == 400
+
+
+# --- submit ---------------------------------------------------------------------------------------------
+
+
+def test_submitting_creates_a_queued_generation_with_its_estimate(
+    member_client, member, image_asset, video_asset, django_capture_on_commit_callbacks
+):
+    body = {
+        "image_id": image_asset.pk,
+        "video_id": video_asset.pk,
+        "choices": {"resolution": "480p", "fps": 24},
+    }
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = post_json(member_client, "generation-create", body)
+    assert response.status_code == 201
+    generation = Generation.objects.get()
+    assert response.json()["id"] == generation.pk
+    assert response.json()["url"] == reverse("generation-detail", kwargs={"pk": generation.pk})
+    assert response.json()["event"]["status"] == "queued"
+    assert generation.status == Generation.Status.QUEUED
+    assert generation.created_by == member
+    assert generation.estimated_cost == Decimal("0.0100")
+    assert generation.parameters == {"resolution": "480p", "fps": 24}
+    assert callbacks  # the task is enqueued once the transaction commits
+
+
+def test_submitting_the_page_form_encoded_works_too(member_client, image_asset, video_asset):
+    data = {
+        "image_id": image_asset.pk,
+        "video_id": video_asset.pk,
+        "mode": "replace",
+        "size": "832x480",
+        "seed": "9",
+        "numberResults": "2",
+    }
+    response = member_client.post(reverse("generation-create"), data)
+    assert response.status_code == 201
+    generation = Generation.objects.get()
+    assert generation.parameters == {
+        "mode": "replace",
+        "width": 832,
+        "height": 480,
+        "seed": 9,
+        "numberResults": 2,
+    }
+    assert generation.number_results == 2
+    assert generation.estimated_cost == Decimal("0.0200")
+
+
+def test_a_reviewer_cannot_submit(reviewer_client, image_asset, video_asset):
+    response = post_json(
+        reviewer_client,
+        "generation-create",
+        {"image_id": image_asset.pk, "video_id": video_asset.pk, "choices": {}},
+    )
+    assert response.status_code == 403
+    assert "Reviewers" in response.json()["error"]
+    assert Generation.objects.count() == 0
+
+
+def test_another_teams_assets_are_refused_naming_the_fields(member_client, outsider_assets):
+    image, video = outsider_assets
+    response = post_json(
+        member_client, "generation-create", {"image_id": image.pk, "video_id": video.pk, "choices": {}}
+    )
+    assert response.status_code == 400
+    assert {"image", "video"} <= set(response.json()["problems"])
+    assert Generation.objects.count() == 0
+
+
+def test_invalid_choices_are_refused_with_problems(member_client, image_asset, video_asset):
+    body = {
+        "image_id": image_asset.pk,
+        "video_id": video_asset.pk,
+        "choices": {"steps": 80, "retargetPose": "yes"},
+    }
+    response = post_json(member_client, "generation-create", body)
+    assert response.status_code == 400
+    assert set(response.json()["problems"]) == {"steps", "advancedFeatures.wanAnimate.retargetPose"}
+    assert Generation.objects.count() == 0
+
+
+def test_a_rerun_keeps_its_parent(member_client, member, image_asset, video_asset):
+    parent = generation_for(member, image_asset, video_asset)
+    body = {"image_id": image_asset.pk, "video_id": video_asset.pk, "parent_id": parent.pk, "choices": {}}
+    response = post_json(member_client, "generation-create", body)
+    assert response.status_code == 201
+    assert Generation.objects.get(pk=response.json()["id"]).parent == parent
+
+
+def test_a_rerun_of_another_teams_generation_is_refused(
+    member_client, outsider, outsider_assets, image_asset, video_asset
+):
+    theirs = generation_for(outsider, *outsider_assets)
+    body = {"image_id": image_asset.pk, "video_id": video_asset.pk, "parent_id": theirs.pk, "choices": {}}
+    response = post_json(member_client, "generation-create", body)
+    assert response.status_code == 400
+    assert "parent" in response.json()["problems"]
+    assert Generation.objects.count() == 1
+
+
+# --- list -----------------------------------------------------------------------------------------------
+
+
+def test_my_generations_lists_mine_newest_first_with_status_and_costs(
+    member_client, member, admin, image_asset, video_asset
+):
+    older = generation_for(member, image_asset, video_asset)
+    newer = generation_for(
+        member, image_asset, video_asset, status=Generation.Status.DONE, actual_cost=Decimal("0.0100")
+    )
+    output_for(newer)
+    generation_for(admin, image_asset, video_asset)  # a teammate's run is not "mine"
+    response = member_client.get(reverse("generation-list"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert [row["generation"].pk for row in response.context["rows"]] == [newer.pk, older.pk]
+    assert html.index(f"Generation #{newer.pk}") < html.index(f"Generation #{older.pk}")
+    assert "badge--done" in html and "Done" in html and "badge--queued" in html
+    assert "Animate · 480p · 16 fps · 1 result" in html
+    assert "$0.0100" in html
+    output = newer.outputs.get()
+    assert reverse("media-output-poster", kwargs={"pk": output.pk}) in html
+    assert reverse("media-asset-poster", kwargs={"pk": video_asset.pk}) in html
+
+
+def test_my_generations_is_paginated_by_25(member_client, member, image_asset, video_asset):
+    for _ in range(27):
+        generation_for(member, image_asset, video_asset)
+    first = member_client.get(reverse("generation-list"))
+    second = member_client.get(reverse("generation-list") + "?page=2")
+    assert len(first.context["rows"]) == 25
+    assert len(second.context["rows"]) == 2
+    assert b"Page 2 of 2" in second.content
+
+
+def test_my_generations_uses_a_constant_number_of_queries(
+    member_client, member, image_asset, video_asset, django_assert_max_num_queries
+):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert member_client.get(reverse("generation-list")).status_code == 200
+        return len(captured)
+
+    first = generation_for(member, image_asset, video_asset)
+    output_for(first)
+    with_one = count()
+    for index in range(9):
+        generation = generation_for(member, image_asset, video_asset)
+        if index % 2:
+            output_for(generation, poster=bool(index % 3))
+    with_ten = count()
+    assert with_ten == with_one
+    with django_assert_max_num_queries(with_one):
+        member_client.get(reverse("generation-list"))
+
+
+# --- result page ----------------------------------------------------------------------------------------
+
+
+def test_the_result_page_plays_outputs_beside_the_inputs(member_client, member, image_asset, video_asset):
+    generation = generation_for(
+        member,
+        image_asset,
+        video_asset,
+        status=Generation.Status.DONE,
+        parameters={
+            "mode": "animate",
+            "resolution": "480p",
+            "CFGScale": 5.0,
+            "lora": [{"model": "m", "weight": 0.5}],
+        },
+        actual_cost=Decimal("0.0100"),
+    )
+    output = output_for(generation, nsfw=True, seed=987654321)
+    response = member_client.get(reverse("generation-detail", kwargs={"pk": generation.pk}))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'src="{reverse("media-output", kwargs={"pk": output.pk})}"' in html
+    assert 'controls preload="metadata"' in html
+    assert f'href="{reverse("media-output", kwargs={"pk": output.pk})}?download=1"' in html
+    assert f'src="{reverse("media-asset", kwargs={"pk": video_asset.pk})}"' in html
+    assert f'src="{reverse("media-asset", kwargs={"pk": image_asset.pk})}"' in html
+    assert "987654321" in html
+    assert "Guidance scale" in html and "acceleratorOptions" not in html
+    assert "m (weight 0.5, both)" in html
+    assert "Flagged" in html
+    assert "$0.0100" in html
+    assert f'href="/?from={generation.pk}"' in html
+    assert 'id="sync-toggle"' in html
+
+
+def test_a_failed_result_shows_the_providers_error(member_client, member, image_asset, video_asset):
+    generation = generation_for(
+        member,
+        image_asset,
+        video_asset,
+        status=Generation.Status.FAILED,
+        error_code="invalidReferenceVideo",
+        error_message="The reference video could not be decoded.",
+    )
+    html = member_client.get(reverse("generation-detail", kwargs={"pk": generation.pk})).content.decode()
+    assert "The reference video could not be decoded." in html
+    assert "invalidReferenceVideo" in html
+    assert "is-failed" in html
+
+
+def test_a_teammates_result_is_visible(member_client, admin, image_asset, video_asset):
+    generation = generation_for(admin, image_asset, video_asset)
+    assert member_client.get(reverse("generation-detail", kwargs={"pk": generation.pk})).status_code == 200
+
+
+def test_another_teams_result_is_404(member_client, outsider, outsider_assets):
+    theirs = generation_for(outsider, *outsider_assets)
+    assert member_client.get(reverse("generation-detail", kwargs={"pk": theirs.pk})).status_code == 404
+
+
+# --- re-run -------------------------------------------------------------------------------------------
+
+
+def test_rerun_prefills_the_inputs_and_parameters(member_client, member, image_asset, video_asset):
+    parent = generation_for(
+        member,
+        image_asset,
+        video_asset,
+        parameters={"mode": "replace", "width": 832, "height": 480, "fps": 24, "seed": 77, "steps": 12},
+    )
+    response = member_client.get(reverse("create") + f"?from={parent.pk}")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'name="image_id" id="image_id" value="{image_asset.pk}"' in html
+    assert f'name="video_id" id="video_id" value="{video_asset.pk}"' in html
+    assert f'name="parent_id" id="parent_id" value="{parent.pk}"' in html
+    assert '<option value="832x480" selected>' in html
+    assert 'id="id_mode_1" checked' in html
+    assert 'name="fps" value="24"' in html
+    assert 'name="seed" value="77"' in html
+    assert 'name="steps" value="12"' in html
+    assert f'"id": {video_asset.pk}' in html  # the preview data for the page script
+    assert "rerun-note" in html
+
+
+def test_rerun_of_another_teams_generation_is_404(member_client, outsider, outsider_assets):
+    theirs = generation_for(outsider, *outsider_assets)
+    assert member_client.get(reverse("create") + f"?from={theirs.pk}").status_code == 404
+    assert member_client.get(reverse("create") + "?from=abc").status_code == 404
