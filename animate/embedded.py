@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils.crypto import get_random_string
 
 from animate import events
@@ -49,8 +50,12 @@ def _wakeable_worker_class() -> type:
 
 
 def _wake_workers(**kwargs: Any) -> None:
-    for worker in EmbeddedWorkers.active:
-        worker.wake.set()
+    def wake() -> None:
+        for worker in EmbeddedWorkers.active:
+            worker.wake.set()
+
+    # A task enqueued inside a transaction is visible to the workers only once it commits.
+    transaction.on_commit(wake)
 
 
 class EmbeddedWorkers:

@@ -26,7 +26,8 @@ async def measure(url: str, cookie: str, generations, sockets: int) -> list[floa
     ]
     for connection in connections:
         await connection.recv()  # the snapshot
-    latencies = []
+    latencies: list[float] = []
+    acknowledged: list[float] = []
     async with httpx.AsyncClient(timeout=30) as client:
         for generation, secret in generations:
             body = {
@@ -49,10 +50,15 @@ async def measure(url: str, cookie: str, generations, sockets: int) -> list[floa
             waiters = [asyncio.create_task(wait_for(c)) for c in connections]
             response = await client.post(f"{url}/hooks/runware/{generation.pk}/{secret}/", json=body)
             response.raise_for_status()
+            acknowledged.append((time.perf_counter() - started) * 1000)
             arrivals = await asyncio.wait_for(asyncio.gather(*waiters), 10)
             latencies.append((max(arrivals) - started) * 1000)
     for connection in connections:
         await connection.close()
+    print(
+        f"webhook answered (2xx) after: p50 {percentile(acknowledged, 0.5):.1f} ms  "
+        f"p99 {percentile(acknowledged, 0.99):.1f} ms"
+    )
     return latencies
 
 

@@ -142,7 +142,8 @@ def generation_create(
         )
         from animate import tasks  # tasks import services; imported here to keep the direction one-way
 
-        transaction.on_commit(lambda: tasks.submit_generation.enqueue(generation.pk))
+        # Enqueued in the same transaction: the generation and its submission commit together.
+        tasks.submit_generation.enqueue(generation.pk)
         publish_status(generation)
     return generation
 

@@ -64,7 +64,8 @@ def webhook_receive(*, generation_id: int, secret: str, body: bytes, remote_addr
         event = WebhookEvent.objects.create(generation=generation, body=payload, remote_addr=remote_addr)
         from animate import tasks
 
-        transaction.on_commit(lambda: tasks.process_webhook_event.enqueue(event.pk))
+        # The task row commits with the event: one write, and no stored event without its processing.
+        tasks.process_webhook_event.enqueue(event.pk)
     return event
 
 

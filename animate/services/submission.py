@@ -113,7 +113,7 @@ def generation_submit(*, generation_id: int) -> str:
         generation.sent_task = _redacted(task)
         generation.save(update_fields=["sent_task", "updated_at"])
         generations.generation_transition(generation, Generation.Status.SUBMITTED)
-        transaction.on_commit(lambda: schedule_poll(generation_id, attempt=0))
+        schedule_poll(generation_id, attempt=0)
     return "submitted"
 
 
