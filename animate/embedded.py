@@ -18,6 +18,8 @@ from animate import events
 
 logger = logging.getLogger(__name__)
 
+WORKER_PREFIX = "embedded-"
+
 
 def _wakeable_worker_class() -> type:
     from django_tasks_db.management.commands.db_worker import Worker
@@ -78,7 +80,7 @@ class EmbeddedWorkers:
                 backend_name="default",
                 startup_delay=False,
                 max_tasks=None,
-                worker_id=f"embedded-{index}-{get_random_string(8)}",
+                worker_id=f"{WORKER_PREFIX}{index}-{get_random_string(8)}",
                 excluded_queue_names=[],
             )
             thread = threading.Thread(target=self._run, args=(worker,), name=worker.worker_id, daemon=True)
@@ -109,6 +111,20 @@ class EmbeddedWorkers:
         self.threads.clear()
 
 
+def _recover() -> None:
+    """Before the workers start: tasks left running by the previous embedded process died with it, and
+    every unfinished generation gets its background work back."""
+    from django.db import connections
+
+    from animate.services import recovery
+
+    try:
+        recovery.tasks_abandon_running(worker_prefix=WORKER_PREFIX)
+        recovery.generations_recover()
+    finally:
+        connections.close_all()
+
+
 async def lifespan(scope: dict, receive: Any, send: Any) -> None:
     workers = EmbeddedWorkers()
     while True:
@@ -116,6 +132,7 @@ async def lifespan(scope: dict, receive: Any, send: Any) -> None:
         if message["type"] == "lifespan.startup":
             events.set_server_loop(asyncio.get_running_loop())
             if settings.EMBEDDED_WORKER:
+                await asyncio.to_thread(_recover)
                 await asyncio.to_thread(workers.start, settings.EMBEDDED_WORKER_THREADS)
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":

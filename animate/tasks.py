@@ -25,7 +25,12 @@ def process_webhook_event(event_id: int) -> str:
 
 @task()
 def poll_generation(generation_id: int, attempt: int = 0) -> bool:
-    terminal = ingest.generation_poll(generation_id=generation_id)
+    try:
+        terminal = ingest.generation_poll(generation_id=generation_id)
+    except Exception:
+        # A failed poll (e.g. a download that broke off) must not end the chain: the next one retries.
+        submission.schedule_poll(generation_id, attempt=attempt + 1)
+        raise
     if not terminal:
         submission.schedule_poll(generation_id, attempt=attempt + 1)
     return terminal

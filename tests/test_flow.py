@@ -137,3 +137,19 @@ def test_nsfw_flag_is_recorded_when_safety_checking_is_on(live_server, member, i
     generation = wait_terminal(generation)
     assert generation.status == Generation.Status.DONE
     assert generation.outputs.get().nsfw is True
+
+
+def test_a_download_that_breaks_off_stores_nothing_and_polling_keeps_retrying(
+    live_server, member, image_asset, video_asset
+):
+    generation = submit(member, image_asset, video_asset, positivePrompt="x [sandbox:partial_download]")
+    generation = wait_for(generation, lambda g: g.poll_attempts >= 3, timeout=60)
+    assert not generation.is_terminal
+    assert not Output.objects.exists() and not CostEntry.objects.exists()
+    assert WebhookEvent.objects.filter(generation=generation, status="failed").exists()
+
+
+def test_a_slow_download_still_completes(live_server, member, image_asset, video_asset):
+    generation = submit(member, image_asset, video_asset, positivePrompt="x [sandbox:slow_download=200000]")
+    generation = wait_terminal(generation)
+    assert generation.status == Generation.Status.DONE and generation.outputs.count() == 1

@@ -253,18 +253,26 @@ def generation_poll(*, generation_id: int) -> bool:
         batch = client.get_response(str(generation.task_uuid))
     except (RunwareTransportError, RunwareError) as exc:
         logger.warning("Polling generation %s failed: %s", generation_id, exc)
-        return False
+        return _give_up_if_overdue(generation)
     finally:
         client.close()
-    results = [spec.parse_result(item) for item in [*batch.data, *batch.errors]]
+    results = []
+    for item in [*batch.data, *batch.errors]:
+        try:
+            results.append(spec.parse_result(item))
+        except ValueError as exc:
+            # One unreadable item must not hide the others; the next poll sees it again.
+            logger.warning("Skipping an unreadable result of generation %s: %s", generation_id, exc)
     results_apply(generation_id=generation_id, results=results)
     generation.refresh_from_db()
-    if generation.is_terminal:
-        return True
+    return generation.is_terminal or _give_up_if_overdue(generation)
+
+
+def _give_up_if_overdue(generation: Generation) -> bool:
     give_up = float(getattr(settings, "ANIMATE_POLL_GIVE_UP_SECONDS", 3 * 3600))
     if generation.submitted_at and (timezone.now() - generation.submitted_at).total_seconds() > give_up:
         _move(
-            generation_id,
+            generation.pk,
             Generation.Status.FAILED,
             error_code="timeout",
             error_message=f"No result from Runware after {int(give_up // 60)} minutes.",

@@ -141,8 +141,10 @@ def poll_delay(attempt: int) -> float:
     return min(cap, initial * 1.5**attempt)
 
 
-def schedule_poll(generation_id: int, *, attempt: int) -> None:
+def schedule_poll(generation_id: int, *, attempt: int, delay: float | None = None) -> None:
     from animate import tasks
 
-    run_after = timezone.now() + timedelta(seconds=poll_delay(attempt))
-    tasks.poll_generation.using(run_after=run_after).enqueue(generation_id, attempt)
+    wait = poll_delay(attempt) if delay is None else delay
+    tasks.poll_generation.using(run_after=timezone.now() + timedelta(seconds=wait)).enqueue(
+        generation_id, attempt
+    )

@@ -1,0 +1,89 @@
+"""Re-arming background work after a crash, so an unfinished generation is never forgotten.
+
+Every piece of background work is an idempotent task keyed by a row: submitting (same taskUUID, a
+conflict on re-send means "already accepted"), polling (applies cumulative state) and webhook processing
+(outputs and ledger rows are unique). Re-enqueuing work that may still be pending elsewhere is therefore
+safe; it is still skipped when a ready or running task for the same row exists, to avoid needless calls.
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from animate import tasks
+from animate.models import Generation, WebhookEvent
+from animate.services.submission import schedule_poll
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RecoverySummary:
+    abandoned_tasks: int = 0
+    submits: int = 0
+    polls: int = 0
+    webhook_events: int = 0
+
+
+def _pending(task: Any) -> set[int]:
+    """Row ids (each task's first argument) that already have a ready or running task of this kind."""
+    rows = DBTaskResult.objects.filter(
+        task_path=task.module_path, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
+    ).values_list("args_kwargs", flat=True)
+    return {row["args"][0] for row in rows if row.get("args")}
+
+
+def tasks_abandon_running(*, worker_prefix: str) -> int:
+    """Mark as failed the tasks left RUNNING by workers of a process that is gone.
+
+    Only the embedded server can say this safely, and only for its own workers (ids with its prefix):
+    there is one embedded process, so at its start none of them can still be alive.
+    """
+    abandoned = 0
+    for result in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING):
+        if result.worker_ids and str(result.worker_ids[-1]).startswith(worker_prefix):
+            result.set_failed(RuntimeError("the worker running this task stopped (server restart)"))
+            abandoned += 1
+    return abandoned
+
+
+def generations_recover() -> RecoverySummary:
+    """Give every unfinished generation and unprocessed webhook its background task again."""
+    pending_submits = _pending(tasks.submit_generation)
+    pending_polls = _pending(tasks.poll_generation)
+    pending_events = _pending(tasks.process_webhook_event)
+    submits = polls = events = 0
+    with transaction.atomic():
+        for generation_id in Generation.objects.filter(status=Generation.Status.QUEUED).values_list(
+            "id", flat=True
+        ):
+            if generation_id not in pending_submits:
+                tasks.submit_generation.enqueue(generation_id)
+                submits += 1
+        active = Generation.objects.exclude(status__in=[Generation.Status.QUEUED, *Generation.TERMINAL])
+        for generation_id in active.values_list("id", flat=True):
+            if generation_id not in pending_polls:
+                # Poll at once: whatever happened while nothing was polling is already at Runware.
+                schedule_poll(generation_id, attempt=0, delay=0)
+                polls += 1
+        unprocessed = WebhookEvent.objects.filter(
+            status__in=[WebhookEvent.Status.RECEIVED, WebhookEvent.Status.PROCESSING]
+        )
+        for event in unprocessed.only("id", "status"):
+            if event.pk in pending_events:
+                continue
+            if event.status == WebhookEvent.Status.PROCESSING:
+                # Its processing died with its worker; applying it again is safe (idempotent ingestion).
+                WebhookEvent.objects.filter(pk=event.pk).update(
+                    status=WebhookEvent.Status.RECEIVED, started_at=None
+                )
+            tasks.process_webhook_event.enqueue(event.pk)
+            events += 1
+    summary = RecoverySummary(submits=submits, polls=polls, webhook_events=events)
+    if submits or polls or events:
+        logger.info("Recovered background work: %s", summary)
+    return summary
