@@ -1,5 +1,6 @@
 """The live-status websocket: a snapshot from the database first, then the team's events."""
 
+import json
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -26,6 +27,22 @@ class GenerationsConsumer(AsyncJsonWebsocketConsumer):
         group = getattr(self, "group", None)
         if group:
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        # A frame that is not JSON gets the same polite answer as an unknown message, not a dropped socket.
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            return None
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        if text_data is None:
+            await self.send_json({"type": "error", "error": "Send text frames holding JSON."})
+            return
+        await super().receive(text_data=text_data, **kwargs)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         # The only message a browser sends is a request for a fresh snapshot (e.g. after a tab wakes up).

@@ -12,23 +12,19 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from django.conf import settings
-from django.core import signing
 from django.core.handlers.asgi import ASGIRequest
 from django.db import models
 from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils.cache import patch_cache_control
-from django.utils.crypto import constant_time_compare
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
 from animate.models import Asset, Output
+from animate.services.signed_media import asset_for_signed_token
 
 CHUNK = 256 * 1024
-SIGNED_SALT = "animate.media.signed-asset"
 MEMBER_CACHE_SECONDS = 3600
 # Up to 19 digits: longer numbers cannot address a real file and would only cost int() time.
 RANGE = re.compile(r"^bytes=(\d{0,19})-(\d{0,19})$")
@@ -249,35 +245,10 @@ def output_poster(request: HttpRequest, pk: int) -> HttpResponseBase:
 # --- signed URLs ---------------------------------------------------------------------------------
 
 
-def _signer() -> signing.TimestampSigner:
-    return signing.TimestampSigner(salt=SIGNED_SALT)
-
-
-def asset_signed_url(*, asset: Asset, expires_in: int = 3600) -> str:
-    """An absolute URL under PUBLIC_BASE_URL that serves this one asset's file, without a session.
-
-    The token binds the asset id and its content hash, so it can never serve other bytes, and carries
-    its own lifetime, checked against the signing time.
-    """
-    token = _signer().sign_object({"a": asset.pk, "h": asset.sha256[:32], "t": int(expires_in)})
-    filename = f"{asset.kind}{Path(asset.file.name).suffix}"
-    path = reverse("media-signed", kwargs={"token": token, "filename": filename})
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
-
-
 @require_safe
 def signed_asset_file(request: HttpRequest, token: str, filename: str) -> HttpResponseBase:
-    signer = _signer()
-    try:
-        # The lifetime lives inside the signed payload: read it once the signature is proven, then
-        # check the signing time against it.
-        lifetime = int(signer.unsign_object(token)["t"])
-        payload = signer.unsign_object(token, max_age=lifetime)
-        asset_id, digest = int(payload["a"]), str(payload["h"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise Http404 from None
-    asset = Asset.objects.filter(pk=asset_id).first()
-    if asset is None or not constant_time_compare(asset.sha256[:32], digest):
+    asset = asset_for_signed_token(token)
+    if asset is None:
         raise Http404
     return _serve(
         request,

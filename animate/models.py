@@ -130,12 +130,16 @@ class Generation(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     estimated_cost = models.DecimalField(max_digits=12, decimal_places=4, default=Decimal("0"))
     actual_cost = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
-    webhook_secret_hash = models.CharField(max_length=64, blank=True)
+    # SHA-256 of every webhook secret issued for this generation (one per submit attempt); only hashes
+    # are kept, and every URL Runware may have been given stays valid.
+    webhook_secret_hashes = models.JSONField(default=list, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
     # The task exactly as sent to Runware, with the webhook secret redacted (audit and re-runs).
     sent_task = models.JSONField(default=dict, blank=True)
     submit_attempts = models.PositiveIntegerField(default=0)
+    # Set while a worker is sending the task: a second run of the submit task waits instead of racing.
+    submit_started_at = models.DateTimeField(null=True, blank=True)
     poll_attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

@@ -33,7 +33,7 @@ def make_team_and_generations(tmp: Path, count: int):
             image=assets["image"],
             video=assets["video"],
             status="submitted",
-            webhook_secret_hash=digest,
+            webhook_secret_hashes=[digest],
         )
         generations.append((generation, secret))
     return user, generations

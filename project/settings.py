@@ -175,14 +175,19 @@ SPECTACULAR_SETTINGS = {
 
 # --- Runware -------------------------------------------------------------------------------------
 RUNWARE_API_KEY = os.environ.get("RUNWARE_API_KEY", "")
-# The local sandbox stands in for Runware whenever no real key is configured.
-RUNWARE_SANDBOX = env_bool("RUNWARE_SANDBOX", default=not RUNWARE_API_KEY)
+# The local sandbox stands in for Runware in development and tests when no real key is configured. It
+# renders videos and fetches URLs on request, so outside DEBUG it runs only when asked for explicitly and
+# protected by its own API key.
+RUNWARE_SANDBOX = env_bool("RUNWARE_SANDBOX", default=not RUNWARE_API_KEY and (DEBUG or TESTING))
+RUNWARE_SANDBOX_API_KEY = os.environ.get("RUNWARE_SANDBOX_API_KEY", "")
+if RUNWARE_SANDBOX and not (DEBUG or TESTING) and not RUNWARE_SANDBOX_API_KEY:
+    raise ImproperlyConfigured("RUNWARE_SANDBOX outside DEBUG needs RUNWARE_SANDBOX_API_KEY to be set.")
 RUNWARE_API_URL = os.environ.get(
     "RUNWARE_API_URL",
     f"{PUBLIC_BASE_URL}/sandbox/v1" if RUNWARE_SANDBOX else "https://api.runware.ai/v1",
 )
 if RUNWARE_SANDBOX and not RUNWARE_API_KEY:
-    RUNWARE_API_KEY = "sandbox"
+    RUNWARE_API_KEY = RUNWARE_SANDBOX_API_KEY or "sandbox"
 RUNWARE_TIMEOUT = float(os.environ.get("RUNWARE_TIMEOUT", "30"))
 RUNWARE_MAX_RETRIES = int(os.environ.get("RUNWARE_MAX_RETRIES", "3"))
 RUNWARE_BACKOFF_BASE = float(os.environ.get("RUNWARE_BACKOFF_BASE", "1.0"))
@@ -194,6 +199,20 @@ if RUNWARE_SANDBOX and "RUNWARE_MEDIA_HOSTS" not in os.environ:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "animate.logredact.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Access logs and HTTP client logs carry URLs, and some of ours hold credentials (webhook
+        # secrets, signed media tokens): both go through the redacting handler, httpx only for warnings.
+        "uvicorn.access": {"handlers": ["console"], "propagate": False},
+        "httpx": {"level": "WARNING"},
+    },
 }
+
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto so absolute URLs say https.
+if env_bool("TRUST_X_FORWARDED_PROTO"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if not DEBUG and not TESTING:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))

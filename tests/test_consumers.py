@@ -102,3 +102,13 @@ def test_a_member_of_another_team_receives_none_of_our_events(
         wait_terminal(generation)
         with pytest.raises(TimeoutError):
             theirs.recv(timeout=1.0)
+
+
+def test_frames_that_are_not_a_known_message_get_an_error_and_keep_the_socket(live_server, member):
+    with _open(live_server, member) as ws:
+        assert json.loads(ws.recv(timeout=5))["type"] == "snapshot"
+        for frame in ("not json", json.dumps({"type": "subscribe"}), json.dumps([1, 2]), b"\x00\x01"):
+            ws.send(frame)
+            assert json.loads(ws.recv(timeout=5))["type"] == "error"
+        ws.send(json.dumps({"type": "snapshot"}))
+        assert json.loads(ws.recv(timeout=5))["type"] == "snapshot"

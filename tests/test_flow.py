@@ -32,6 +32,10 @@ def test_a_generation_completes_with_a_playable_stored_output_and_its_cost(
     assert generation.actual_cost == Decimal("0.0100") == generation.estimated_cost
     assert generation.submitted_at and generation.completed_at and generation.sent_task["includeCost"] is True
     assert "[redacted]" in generation.sent_task["webhookURL"]
+    # The signed input URLs are bearer credentials too: no usable token is kept.
+    inputs = generation.sent_task["inputs"]
+    for url in inputs["referenceImages"] + inputs["referenceVideos"]:
+        assert "/m/signed/[redacted]/" in url
 
 
 def test_five_duplicate_webhooks_make_one_output_and_one_cost(live_server, member, image_asset, video_asset):
@@ -139,17 +143,43 @@ def test_nsfw_flag_is_recorded_when_safety_checking_is_on(live_server, member, i
     assert generation.outputs.get().nsfw is True
 
 
-def test_a_download_that_breaks_off_stores_nothing_and_polling_keeps_retrying(
-    live_server, member, image_asset, video_asset
+def test_a_download_that_keeps_breaking_off_is_retried_by_polling_then_given_up_but_charged_once(
+    live_server, settings, member, image_asset, video_asset
 ):
+    settings.ANIMATE_POLL_GIVE_UP_SECONDS = 4
     generation = submit(member, image_asset, video_asset, positivePrompt="x [sandbox:partial_download]")
-    generation = wait_for(generation, lambda g: g.poll_attempts >= 3, timeout=60)
-    assert not generation.is_terminal
-    assert not Output.objects.exists() and not CostEntry.objects.exists()
-    assert WebhookEvent.objects.filter(generation=generation, status="failed").exists()
+    generation = wait_terminal(generation)
+    assert generation.poll_attempts >= 3
+    assert (generation.status, generation.error_code) == ("failed", "timeout")
+    assert not Output.objects.exists()
+    entry = CostEntry.objects.get()  # Runware charged for the result even though we never got the video
+    assert entry.output is None and generation.actual_cost == entry.amount
 
 
 def test_a_slow_download_still_completes(live_server, member, image_asset, video_asset):
     generation = submit(member, image_asset, video_asset, positivePrompt="x [sandbox:slow_download=200000]")
     generation = wait_terminal(generation)
     assert generation.status == Generation.Status.DONE and generation.outputs.count() == 1
+
+
+@pytest.fixture
+def three_workers(settings):
+    # Enough worker threads to apply all three webhooks at once, were they not kept in arrival order.
+    settings.EMBEDDED_WORKER_THREADS = 3
+
+
+def test_an_error_sent_while_results_are_still_downloading_waits_its_turn(
+    three_workers, live_server, member, image_asset, video_asset
+):
+    # Two slow downloads are in flight when the error webhook arrives; applied in arrival order, the
+    # error finds the generation already done instead of failing it under the downloads' feet.
+    generation = submit(
+        member,
+        image_asset,
+        video_asset,
+        numberResults=2,
+        positivePrompt="x [sandbox:error_after_success,slow_download=150000]",
+    )
+    generation = wait_terminal(generation)
+    assert generation.status == Generation.Status.DONE, generation.error_message
+    assert generation.outputs.count() == 2

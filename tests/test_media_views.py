@@ -9,10 +9,10 @@ from django.core import signing
 from django.core.files import File
 from django.urls import include, path, reverse
 
-from animate.media_views import asset_signed_url
 from animate.models import Asset, Generation, Output
 from animate.samples import make_character_png, make_driving_video
 from animate.services.media import asset_create, output_store
+from animate.services.signed_media import asset_signed_url
 
 urlpatterns = [path("", include("animate.media_urls"))]
 pytestmark = pytest.mark.urls(__name__)

@@ -18,7 +18,7 @@ def generation(team, member, image_asset, video_asset):
         image=image_asset,
         video=video_asset,
         status="submitted",
-        webhook_secret_hash=digest,
+        webhook_secret_hashes=[digest],
     )
     generation.secret = secret
     return generation
@@ -76,8 +76,16 @@ def test_a_forged_secret_is_rejected_and_changes_nothing(client, generation, sec
 def test_the_secret_of_another_generation_is_rejected(
     client, generation, team, member, image_asset, video_asset
 ):
-    other = Generation.objects.create(team=team, created_by=member, image=image_asset, video=video_asset)
-    response = _post(client, _url(other, generation.secret), _body(other.task_uuid))
+    other_secret, other_digest = generations.webhook_secret_new()
+    other = Generation.objects.create(
+        team=team,
+        created_by=member,
+        image=image_asset,
+        video=video_asset,
+        webhook_secret_hashes=[other_digest],
+    )
+    assert _post(client, _url(other, generation.secret), _body(other.task_uuid)).status_code == 404
+    response = _post(client, _url(generation, other_secret), _body(generation.task_uuid))
     assert response.status_code == 404
     assert not WebhookEvent.objects.exists()
 
@@ -100,6 +108,21 @@ def test_an_oversized_body_is_rejected(client, generation, settings):
     settings.ANIMATE_WEBHOOK_MAX_BYTES = 1024
     body = _body(generation.task_uuid, padding="x" * 2048)
     assert _post(client, _url(generation, generation.secret), body).status_code == 413
+    assert not WebhookEvent.objects.exists()
+
+
+def test_every_secret_issued_for_a_generation_stays_valid(client, generation):
+    second_secret, second_digest = generations.webhook_secret_new()
+    generation.webhook_secret_hashes = [*generation.webhook_secret_hashes, second_digest]
+    generation.save(update_fields=["webhook_secret_hashes"])
+    for secret in (generation.secret, second_secret):
+        assert _post(client, _url(generation, secret), _body(generation.task_uuid)).status_code == 202
+    assert WebhookEvent.objects.count() == 2
+
+
+def test_a_body_with_nan_is_rejected(client, generation):
+    body = _body(generation.task_uuid).replace("0.01", "NaN")
+    assert _post(client, _url(generation, generation.secret), body).status_code == 400
     assert not WebhookEvent.objects.exists()
 
 

@@ -25,18 +25,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from animate.runware import spec
+from animate.runware.money import COST_QUANTUM
 
 PRICE_PER_SECOND: dict[str, Decimal] = {
     "480p": Decimal("0.010"),
     "580p": Decimal("0.014"),
     "720p": Decimal("0.0212"),
 }
-COST_QUANTUM = Decimal("0.0001")
 # Table label -> price tier (see the module docstring for why).
 LABEL_TIER = {"360p": "480p", "720p": "720p", "1080p": "720p"}
 FALLBACK_TIER = "720p"
-# No single result costs anywhere near this; a larger "cost" is garbage, not money.
-MAX_COST = Decimal("1000000")
 
 
 def tier_for_size(width: int, height: int) -> str:
@@ -81,16 +79,3 @@ def estimate(task: dict[str, Any], driving_video_seconds: float | Decimal) -> De
     return (cost_per_result(task, driving_video_seconds) * results).quantize(
         COST_QUANTUM, rounding=ROUND_HALF_UP
     )
-
-
-def to_decimal(cost: Any) -> Decimal | None:
-    """A provider ``cost`` (a JSON float) as an exact Decimal, via its shortest repr; None if absent/bad."""
-    if cost is None or isinstance(cost, bool):
-        return None
-    try:
-        value = Decimal(str(cost))
-        if not value.is_finite() or value < 0 or value > MAX_COST:
-            return None
-        return value.quantize(COST_QUANTUM, rounding=ROUND_HALF_UP)
-    except (ArithmeticError, ValueError):
-        return None

@@ -25,6 +25,8 @@ from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from animate.runware import money
+
 TASK_TYPE = "videoInference"
 MODEL = "runware:200@8"
 # The page prints the maximum seed as 9223372036854776000: 2**63 - 1 after a trip through a 64-bit
@@ -821,7 +823,5 @@ def _text(obj: dict[str, Any], key: str) -> str | None:
 
 
 def _cost(value: Any) -> Decimal | None:
-    if not _is_number(value) or value < 0:
-        return None
-    # str() gives a float's shortest repr (0.18, not 0.179999...); an int converts exactly as it is.
-    return Decimal(value) if isinstance(value, int) else Decimal(str(value))
+    # A string is not a number on the wire, although the shared reader would take one.
+    return money.to_decimal(value) if _is_number(value) else None

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 _PLACEHOLDER_IMAGE = "https://example.invalid/character.png"
 _PLACEHOLDER_VIDEO = "https://example.invalid/driving.mp4"
 # Keys the server sets itself; a user's choices may not override them.
-_SERVER_KEYS = {
+SERVER_KEYS = {
     "taskType",
     "taskUUID",
     "model",
@@ -64,7 +64,7 @@ class Quote:
 
 
 def _choices_task(choices: dict[str, Any]) -> dict[str, Any]:
-    clean = {key: value for key, value in choices.items() if key not in _SERVER_KEYS}
+    clean = {key: value for key, value in choices.items() if key not in SERVER_KEYS}
     clean["referenceImages"] = [_PLACEHOLDER_IMAGE]
     clean["referenceVideos"] = [_PLACEHOLDER_VIDEO]
     return spec.build_task(clean)
@@ -159,9 +159,12 @@ def webhook_secret_hash(secret: str) -> str:
 
 
 def webhook_secret_matches(generation: Generation, secret: str) -> bool:
-    if not generation.webhook_secret_hash:
+    if not secret:
         return False
-    return hmac.compare_digest(generation.webhook_secret_hash, webhook_secret_hash(secret))
+    digest = webhook_secret_hash(secret)
+    # Every stored hash is compared (no early exit), each in constant time.
+    matches = [hmac.compare_digest(stored, digest) for stored in generation.webhook_secret_hashes]
+    return any(matches)
 
 
 def webhook_url(generation: Generation, secret: str) -> str:

@@ -6,6 +6,7 @@ the video) happens outside any transaction; state changes happen in short transa
 generation row.
 """
 
+import contextlib
 import json
 import logging
 from dataclasses import dataclass
@@ -22,8 +23,14 @@ from django.utils import timezone
 from animate import events
 from animate.models import CostEntry, Generation, Output, WebhookEvent
 from animate.runware import spec
+from animate.runware.pricing import COST_QUANTUM
 from animate.services import generations
-from animate.services.downloads import DownloadRejected, decode_inline_video, download_provider_file
+from animate.services.downloads import (
+    DownloadFailed,
+    DownloadRejected,
+    decode_inline_video,
+    download_provider_file,
+)
 from animate.services.media import MediaRejected, output_store
 
 logger = logging.getLogger(__name__)
@@ -43,15 +50,20 @@ class ApplySummary:
     status: str = ""
 
 
+def _reject_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON; PostgreSQL's jsonb would refuse them later with a 500.
+    raise ValueError(f"{name} is not a valid JSON value")
+
+
 def webhook_receive(*, generation_id: int, secret: str, body: bytes, remote_addr: str | None) -> WebhookEvent:
     """Authenticate and store one webhook body; processing happens in the background after commit."""
     generation = (
-        Generation.objects.filter(pk=generation_id).only("id", "task_uuid", "webhook_secret_hash").first()
+        Generation.objects.filter(pk=generation_id).only("id", "task_uuid", "webhook_secret_hashes").first()
     )
     if generation is None or not generations.webhook_secret_matches(generation, secret):
         raise WebhookRejected(404, "Unknown webhook URL.")
     try:
-        payload = json.loads(body)
+        payload = json.loads(body, parse_constant=_reject_constant)
         results = spec.parse_envelope(payload)
     except (ValueError, TypeError) as exc:
         raise WebhookRejected(400, f"Malformed webhook body: {exc}") from exc
@@ -108,16 +120,21 @@ def webhook_event_process(*, event_id: int) -> ApplySummary | None:
 
 
 def results_apply(*, generation_id: int, results: list[spec.VideoResult]) -> ApplySummary:
+    """Apply results in order. A result whose video cannot be fetched right now does not stop the others;
+    the first such failure is raised once all are applied, so the caller can retry later."""
+    task_uuid = str(Generation.objects.values_list("task_uuid", flat=True).get(pk=generation_id))
     created = duplicates = 0
+    deferred: DownloadFailed | None = None
     for result in results:
-        if result.task_uuid and result.task_uuid != str(
-            Generation.objects.values_list("task_uuid", flat=True).get(pk=generation_id)
-        ):
+        if result.task_uuid and result.task_uuid != task_uuid:
             logger.warning("Ignoring a result of task %s for generation %s", result.task_uuid, generation_id)
             continue
         if result.status == "processing":
             _move(generation_id, Generation.Status.PROCESSING)
         elif result.status == "error":
+            if result.cost is not None:
+                # Errors carry no videoUUID; Runware ends a task with one error, so one key per task.
+                _charge(generation_id, key=f"{task_uuid}:error", cost=result.cost)
             _move(
                 generation_id,
                 Generation.Status.FAILED,
@@ -125,10 +142,18 @@ def results_apply(*, generation_id: int, results: list[spec.VideoResult]) -> App
                 error_message=result.error_message or "Runware reported an error for this task.",
             )
         elif result.status == "success":
-            if result_ingest(generation_id=generation_id, result=result):
-                created += 1
-            else:
-                duplicates += 1
+            try:
+                if result_ingest(generation_id=generation_id, result=result):
+                    created += 1
+                else:
+                    duplicates += 1
+            except DownloadFailed as exc:
+                logger.warning(
+                    "Result %s of generation %s not fetched yet: %s", result.video_uuid, generation_id, exc
+                )
+                deferred = deferred or exc
+    if deferred is not None:
+        raise deferred
     status = Generation.objects.values_list("status", flat=True).get(pk=generation_id)
     return ApplySummary(outputs_created=created, duplicates=duplicates, status=status)
 
@@ -144,6 +169,10 @@ def result_ingest(*, generation_id: int, result: spec.VideoResult) -> bool:
     if not result.video_uuid:
         raise ValueError("a successful result without videoUUID")
     generation = Generation.objects.get(pk=generation_id)
+    key = f"{generation.task_uuid}:{result.video_uuid}"
+    if result.cost is not None:
+        # Runware charged for this result whether or not its video ever reaches our storage.
+        _charge(generation_id, key=key, cost=result.cost)
     output = Output.objects.filter(generation=generation, video_uuid=result.video_uuid).first()
     created = output is None
     if output is None:
@@ -178,34 +207,38 @@ def result_ingest(*, generation_id: int, result: spec.VideoResult) -> bool:
                 error_message=exc.message,
             )
             raise
-    _record(generation_id=generation_id, output=output, result=result, announce=created)
+    _record(generation_id=generation_id, output=output, key=key, announce=created)
     return created
 
 
-def _record(*, generation_id: int, output: Output, result: spec.VideoResult, announce: bool) -> None:
-    """Ledger row and status, in one transaction: replays find the row and change nothing."""
+def _charge(generation_id: int, *, key: str, cost: Decimal) -> None:
+    """One ledger row per charged result (unique key); the generation's actual cost sits beside its
+    estimate."""
     with transaction.atomic():
         generation = Generation.objects.select_for_update().get(pk=generation_id)
-        if result.cost is not None:
-            per_result = (generation.estimated_cost / generation.number_results).quantize(Decimal("0.0001"))
-            CostEntry.objects.get_or_create(
-                key=f"{generation.task_uuid}:{output.video_uuid}",
-                defaults={
-                    "team_id": generation.team_id,
-                    "generation": generation,
-                    "output": output,
-                    "user_id": generation.created_by_id,
-                    "amount": result.cost,
-                    "estimated": per_result,
-                },
-            )
-        total = generation.cost_entries.aggregate(total=Sum("amount"))["total"]
-        if total is not None:
+        per_result = (generation.estimated_cost / generation.number_results).quantize(COST_QUANTUM)
+        _, created = CostEntry.objects.get_or_create(
+            key=key,
+            defaults={
+                "team_id": generation.team_id,
+                "generation": generation,
+                "user_id": generation.created_by_id,
+                "amount": cost,
+                "estimated": per_result,
+            },
+        )
+        if created:
+            total = generation.cost_entries.aggregate(total=Sum("amount"))["total"]
             # SQLite sums decimals as floats-in-text; the ledger's precision is 1/100 of a cent.
-            total = Decimal(total).quantize(Decimal("0.0001"))
-        if total != generation.actual_cost:
-            generation.actual_cost = total
+            generation.actual_cost = Decimal(total).quantize(COST_QUANTUM)
             generation.save(update_fields=["actual_cost", "updated_at"])
+
+
+def _record(*, generation_id: int, output: Output, key: str, announce: bool) -> None:
+    """Attach the stored output to its ledger row and move the status, in one transaction."""
+    with transaction.atomic():
+        generation = Generation.objects.select_for_update().get(pk=generation_id)
+        CostEntry.objects.filter(key=key, output__isnull=True).update(output=output)
         if announce:
             # The output is announced before the status that counts it, so a browser that sees "done"
             # has already been told about every output.
@@ -263,7 +296,10 @@ def generation_poll(*, generation_id: int) -> bool:
         except ValueError as exc:
             # One unreadable item must not hide the others; the next poll sees it again.
             logger.warning("Skipping an unreadable result of generation %s: %s", generation_id, exc)
-    results_apply(generation_id=generation_id, results=results)
+    # A video that could not be fetched is logged where it happened; the next poll fetches it again,
+    # until the give-up time.
+    with contextlib.suppress(DownloadFailed):
+        results_apply(generation_id=generation_id, results=results)
     generation.refresh_from_db()
     return generation.is_terminal or _give_up_if_overdue(generation)
 
@@ -275,7 +311,7 @@ def _give_up_if_overdue(generation: Generation) -> bool:
             generation.pk,
             Generation.Status.FAILED,
             error_code="timeout",
-            error_message=f"No result from Runware after {int(give_up // 60)} minutes.",
+            error_message=f"No complete result from Runware within {int(give_up // 60)} minutes.",
         )
         return True
     return False

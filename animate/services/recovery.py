@@ -8,6 +8,7 @@ safe; it is still skipped when a ready or running task for the same row exists, 
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -37,16 +38,25 @@ def _pending(task: Any) -> set[int]:
     return {row["args"][0] for row in rows if row.get("args")}
 
 
-def tasks_abandon_running(*, worker_prefix: str) -> int:
-    """Mark as failed the tasks left RUNNING by workers of a process that is gone.
+def tasks_abandon_running(*, worker_prefix: str | None = None, started_before: datetime | None = None) -> int:
+    """Mark as failed the tasks left RUNNING by workers that are gone, so their rows get new tasks.
 
-    Only the embedded server can say this safely, and only for its own workers (ids with its prefix):
-    there is one embedded process, so at its start none of them can still be alive.
+    Two ways to know a worker is gone: its id has the prefix of the embedded workers when the single
+    embedded process starts (none of its workers can be alive yet), or the task has been running longer
+    than any task can (a lease, for worker processes killed in scale-out mode).
     """
     abandoned = 0
     for result in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING):
-        if result.worker_ids and str(result.worker_ids[-1]).startswith(worker_prefix):
-            result.set_failed(RuntimeError("the worker running this task stopped (server restart)"))
+        by_prefix = worker_prefix is not None and str((result.worker_ids or [""])[-1]).startswith(
+            worker_prefix
+        )
+        expired = (
+            started_before is not None
+            and result.started_at is not None
+            and result.started_at < started_before
+        )
+        if by_prefix or expired:
+            result.set_failed(RuntimeError("the worker running this task stopped"))
             abandoned += 1
     return abandoned
 

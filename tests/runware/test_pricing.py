@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from animate.runware import pricing, spec
+from animate.runware import money, pricing, spec
 
 # The documented mapping: a size is priced by its table label, rounded up to a listed tier.
 TIER_BY_SIZE = [
@@ -150,7 +150,7 @@ def test_an_estimate_without_number_results_is_for_one_result() -> None:
     ],
 )
 def test_to_decimal_reads_a_cost_exactly_rounded_half_up_to_four_places(cost: Any, expected: Decimal) -> None:
-    value = pricing.to_decimal(cost)
+    value = money.to_decimal(cost)
     assert value == expected
     assert value is not None and value.as_tuple().exponent == -4
 
@@ -159,7 +159,7 @@ def test_to_decimal_reads_a_cost_exactly_rounded_half_up_to_four_places(cost: An
     "cost", [None, True, False, -0.01, -1, math.nan, math.inf, -math.inf, "abc", [0.18], {}]
 )
 def test_to_decimal_is_none_for_an_absent_or_unusable_cost(cost: Any) -> None:
-    assert pricing.to_decimal(cost) is None
+    assert money.to_decimal(cost) is None
 
 
 def test_float_noise_in_a_duration_never_bills_an_extra_second() -> None:
@@ -174,4 +174,4 @@ def test_a_duration_that_is_not_a_finite_number_is_refused_as_a_value_error(seco
 
 
 def test_an_absurdly_large_cost_is_not_money() -> None:
-    assert pricing.to_decimal(1e30) is None
+    assert money.to_decimal(1e30) is None

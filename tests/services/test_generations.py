@@ -52,12 +52,12 @@ def test_only_the_hash_of_the_webhook_secret_is_stored_and_it_is_compared_exactl
 ):
     secret, digest = generations.webhook_secret_new()
     assert len(secret) >= 32 and secret not in digest
-    generation = _generation(team, member, image_asset, video_asset, webhook_secret_hash=digest)
+    generation = _generation(team, member, image_asset, video_asset, webhook_secret_hashes=[digest])
     assert generations.webhook_secret_matches(generation, secret)
     assert not generations.webhook_secret_matches(
         generation, secret[:-1] + ("A" if secret[-1] != "A" else "B")
     )
-    generation.webhook_secret_hash = ""
+    generation.webhook_secret_hashes = []
     assert not generations.webhook_secret_matches(generation, "")
 
 

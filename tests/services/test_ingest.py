@@ -161,3 +161,59 @@ def test_a_processed_event_is_never_applied_twice(generation, video_b64):
     ingest.webhook_event_process(event_id=event.pk)
     summary = ingest.webhook_event_process(event_id=event.pk)
     assert summary.outputs_created == 0 and Output.objects.count() == 1
+
+
+def test_a_charged_result_whose_video_is_refused_is_still_in_the_ledger(generation, settings):
+    settings.RUNWARE_MEDIA_HOSTS = ["im.runware.ai"]
+    refused = spec.parse_result(
+        {
+            "taskType": "videoInference",
+            "taskUUID": str(generation.task_uuid),
+            "status": "success",
+            "videoUUID": str(uuid.uuid4()),
+            "videoURL": "https://evil.example.com/x.mp4",
+            "cost": 0.01,
+        }
+    )
+    from animate.services.downloads import DownloadRejected
+
+    with pytest.raises(DownloadRejected):
+        ingest.results_apply(generation_id=generation.pk, results=[refused])
+    generation.refresh_from_db()
+    assert generation.status == "failed" and generation.error_code == "resultRejected"
+    entry = CostEntry.objects.get()
+    assert entry.amount == Decimal("0.0100") and entry.output is None
+    assert generation.actual_cost == Decimal("0.0100")
+
+
+def test_an_error_that_carries_a_cost_is_charged_once(generation):
+    error = status_item(generation, "error", code="inferenceError", message="boom", cost=0.005)
+    ingest.results_apply(generation_id=generation.pk, results=[error, error])
+    generation.refresh_from_db()
+    assert CostEntry.objects.get().amount == Decimal("0.0050") and generation.actual_cost == Decimal("0.0050")
+
+
+def test_a_video_that_cannot_be_fetched_yet_does_not_stop_the_other_results(
+    generation, video_b64, monkeypatch
+):
+    from animate.services import downloads
+
+    def unavailable(*, url, dest_dir=None):
+        raise downloads.DownloadFailed("503 from the provider")
+
+    monkeypatch.setattr(ingest, "download_provider_file", unavailable)
+    later = spec.parse_result(
+        {
+            "taskType": "videoInference",
+            "taskUUID": str(generation.task_uuid),
+            "status": "success",
+            "videoUUID": str(uuid.uuid4()),
+            "videoURL": "https://im.runware.ai/x.mp4",
+            "cost": 0.01,
+        }
+    )
+    with pytest.raises(downloads.DownloadFailed):
+        ingest.results_apply(generation_id=generation.pk, results=[later, success(generation, video_b64)])
+    generation.refresh_from_db()
+    assert Output.objects.count() == 1 and CostEntry.objects.count() == 2
+    assert generation.status == "receiving"

@@ -68,6 +68,36 @@ def test_only_tasks_of_the_embedded_workers_are_declared_dead(make_generation):
     assert (ours.status, theirs.status) == (TaskResultStatus.FAILED, TaskResultStatus.RUNNING)
 
 
+def test_the_command_takes_long_running_tasks_as_abandoned_and_re_arms_their_rows(make_generation):
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    generation = make_generation("submitted")
+    stuck = tasks.poll_generation.enqueue(generation.pk, 0).db_result
+    stuck.claim("db-worker-killed")
+    DBTaskResult.objects.filter(pk=stuck.pk).update(started_at=timezone.now() - timedelta(hours=2))
+    out = StringIO()
+    call_command("recover_generations", "--lease-minutes", "30", stdout=out)
+    stuck.refresh_from_db()
+    assert stuck.status == TaskResultStatus.FAILED
+    assert "Abandoned 1 stuck task(s)" in out.getvalue() and "1 poll(s)" in out.getvalue()
+    ready = DBTaskResult.objects.filter(
+        task_path=tasks.poll_generation.module_path, status=TaskResultStatus.READY
+    )
+    assert [row.args_kwargs["args"][0] for row in ready] == [generation.pk]
+
+
+def test_the_command_refuses_a_lease_below_a_minute(db):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="lease"):
+        call_command("recover_generations", "--lease-minutes", "0")
+
+
 @pytest.mark.timeout(120)
 def test_a_generation_whose_poller_died_completes_after_a_restart(
     live_server, settings, member, image_asset, video_asset

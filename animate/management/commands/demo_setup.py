@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files import File
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from animate.models import Asset, Membership, Team
@@ -17,6 +17,7 @@ from animate.services.media import asset_create
 
 DEMO_USER = "demo"
 DEMO_TEAM = "demo-team"
+DEFAULT_PASSWORD = "animate-demo"  # noqa: S105 - the documented demo login of `make run`
 
 
 class Command(BaseCommand):
@@ -26,14 +27,18 @@ class Command(BaseCommand):
         parser.add_argument("--username", default=DEMO_USER)
         parser.add_argument(
             "--password",
-            default=os.environ.get("DEMO_PASSWORD", "animate-demo"),
+            default=os.environ.get("DEMO_PASSWORD", DEFAULT_PASSWORD),
             help="Password for a newly created demo user (default: $DEMO_PASSWORD or animate-demo).",
         )
 
     def handle(self, *args: Any, username: str, password: str, **options: Any) -> None:
         if not username.strip():
-            self.stderr.write("--username must not be empty.")
-            raise SystemExit(2)
+            raise CommandError("--username must not be empty.")
+        if not settings.DEBUG and password == DEFAULT_PASSWORD:
+            # A known password on a staff account is only acceptable on a developer's machine.
+            raise CommandError(
+                "Outside DEBUG, set --password or DEMO_PASSWORD to something other than the default."
+            )
         user_model = get_user_model()
         with transaction.atomic():
             team, _ = Team.objects.get_or_create(slug=DEMO_TEAM, defaults={"name": "Demo team"})
@@ -42,8 +47,9 @@ class Command(BaseCommand):
             if created:
                 user = user_model.objects.create_user(username=username, password=password, is_staff=True)
             Membership.objects.get_or_create(user=user, team=team, defaults={"role": Membership.Role.ADMIN})
-        if not Asset.objects.filter(team=team).exists():
-            self._make_samples(team=team, user=user)
+        missing = {"image", "video"} - set(Asset.objects.filter(team=team).values_list("kind", flat=True))
+        if missing:
+            self._make_samples(team=team, user=user, kinds=missing)
         url = settings.PUBLIC_BASE_URL
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Animate Studio is starting at {url}/"))
@@ -55,11 +61,17 @@ class Command(BaseCommand):
         self.stdout.write(f"Generations go to {mode}.")
         self.stdout.write("")
 
-    def _make_samples(self, *, team: Team, user: Any) -> None:
+    def _make_samples(self, *, team: Team, user: Any, kinds: set[str]) -> None:
+        # Each kind is checked on its own, so a run that stopped half-way is completed by the next one.
         with tempfile.TemporaryDirectory() as tmp:
-            image = make_character_png(Path(tmp) / "character.png")
-            video = make_driving_video(Path(tmp) / "driving.mp4", seconds=3, fps=16, width=480, height=832)
-            for kind, path in (("image", image), ("video", video)):
+            makers = {
+                "image": lambda: make_character_png(Path(tmp) / "character.png"),
+                "video": lambda: make_driving_video(
+                    Path(tmp) / "driving.mp4", seconds=3, fps=16, width=480, height=832
+                ),
+            }
+            for kind in sorted(kinds):
+                path = makers[kind]()
                 with open(path, "rb") as handle:
                     asset_create(team=team, user=user, kind=kind, uploaded_file=File(handle, name=path.name))
-        self.stdout.write("Created sample media: a character image and a 3-second driving video.")
+        self.stdout.write(f"Created sample media: {', '.join(sorted(kinds))}.")

@@ -1,0 +1,53 @@
+"""Settings come from the environment; production defaults are the safe ones."""
+
+import json
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+PROBE = "import json, project.settings as s; print(json.dumps({k: getattr(s, k, None) for k in KEYS}))"
+
+
+def _settings(env: dict[str, str], *keys: str) -> subprocess.CompletedProcess:
+    ours = ("RUNWARE_", "DEBUG", "ANIMATE_", "SECRET")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    return subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", PROBE.replace("KEYS", repr(list(keys)))],
+        cwd=settings.BASE_DIR,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _settings({"DEBUG": "0"}, "SECRET_KEY")
+    assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_without_an_api_key_does_not_mount_the_sandbox():
+    result = _settings({"DEBUG": "0", "SECRET_KEY": "x" * 50}, "RUNWARE_SANDBOX", "SESSION_COOKIE_SECURE")
+    assert json.loads(result.stdout) == {"RUNWARE_SANDBOX": False, "SESSION_COOKIE_SECURE": True}
+
+
+def test_a_sandbox_asked_for_in_production_needs_its_own_api_key():
+    refused = _settings({"DEBUG": "0", "SECRET_KEY": "x" * 50, "RUNWARE_SANDBOX": "1"}, "RUNWARE_SANDBOX")
+    assert refused.returncode != 0 and "RUNWARE_SANDBOX_API_KEY" in refused.stderr
+    allowed = _settings(
+        {"DEBUG": "0", "SECRET_KEY": "x" * 50, "RUNWARE_SANDBOX": "1", "RUNWARE_SANDBOX_API_KEY": "k" * 20},
+        "RUNWARE_SANDBOX",
+        "RUNWARE_API_KEY",
+    )
+    assert json.loads(allowed.stdout) == {"RUNWARE_SANDBOX": True, "RUNWARE_API_KEY": "k" * 20}
+
+
+def test_development_uses_the_sandbox_unless_a_real_key_is_set():
+    assert json.loads(_settings({"DEBUG": "1"}, "RUNWARE_SANDBOX").stdout) == {"RUNWARE_SANDBOX": True}
+    with_key = _settings({"DEBUG": "1", "RUNWARE_API_KEY": "real"}, "RUNWARE_SANDBOX", "RUNWARE_API_URL")
+    assert json.loads(with_key.stdout) == {
+        "RUNWARE_SANDBOX": False,
+        "RUNWARE_API_URL": "https://api.runware.ai/v1",
+    }
