@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Prefetch, QuerySet
+from django.http import JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -38,9 +39,15 @@ from animate.serializers import (
     GenerationSerializer,
     QuoteSerializer,
 )
-from animate.services.generations import GenerationRejected, generation_create, generation_quote
+from animate.services.generations import (
+    SERVER_KEYS,
+    GenerationRejected,
+    generation_create,
+    generation_quote,
+)
 from animate.services.media import MediaRejected, asset_create, asset_warnings, windows_for
 from animate.services.teams import NotAllowed, membership_for
+from animate.uploads import MULTIPART_ALLOWANCE, UploadRefusal, file_limits, request_upload_refusal
 
 CURRENCY = "USD"
 # Keys of a service's problems that are request fields; any other key is a spec parameter path.
@@ -103,6 +110,10 @@ ERROR_RESPONSES = {
     401: OpenApiResponse(ErrorsSerializer, description="No or invalid credentials."),
     403: OpenApiResponse(ErrorsSerializer, description="Not a team member, or not allowed to spend."),
     404: OpenApiResponse(ErrorsSerializer, description="No such object in your team."),
+    411: OpenApiResponse(ErrorsSerializer, description="The upload was sent without a Content-Length."),
+    413: OpenApiResponse(
+        ErrorsSerializer, description="The upload is larger than allowed; refused before it is read."
+    ),
 }
 
 
@@ -268,13 +279,32 @@ def generations_for(membership: Membership) -> QuerySet[Generation]:
 
 
 # Flat and nested keys may be mixed: the spec's build_task takes both, and validate names any unknown
-# key by its full dotted path, so nothing a client sends is dropped silently.
+# key by its full dotted path, so nothing a client sends is dropped silently. Keys the server sets are
+# refused by name for the same reason (the service would otherwise ignore them).
+SERVER_SET_MESSAGE = "set by the server; leave it out"
 PARAMETERS_HELP = (
     "Spec parameters of runware:200@8, either flat as Runware names the leaves (`fps`, `resolution`, "
     "`mode` for advancedFeatures.wanAnimate.mode, `safetyMode` for safety.mode, `lora` rows, ...) or "
-    "nested exactly as in a Runware task (`advancedFeatures: {wanAnimate: {mode: ...}}`). Inputs, the "
-    "model, taskUUID, webhookURL and delivery options are set by the server."
+    "nested exactly as in a Runware task (`advancedFeatures: {wanAnimate: {mode: ...}}`). The server "
+    f"sets {', '.join(f'`{key}`' for key in sorted(SERVER_KEYS))}; sending any of them is a 400 "
+    "naming it."
 )
+
+
+class ParametersField(serializers.DictField):
+    """The ``parameters`` object; a key the server sets is an error under ``parameters.<key>``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, default=dict, help_text=PARAMETERS_HELP, **kwargs)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        value = super().to_internal_value(data)
+        refused = {key: [SERVER_SET_MESSAGE] for key in value if key in SERVER_KEYS}
+        if refused:
+            raise serializers.ValidationError(refused)
+        return value
+
+
 REQUEST_EXAMPLE = OpenApiExample(
     "Animate at 480p",
     request_only=True,
@@ -301,6 +331,11 @@ def chosen_mode(task: dict[str, Any]) -> str | None:
 # --- assets --------------------------------------------------------------------------------------
 
 
+def _limits_text() -> str:
+    limits = file_limits()
+    return f"{limits['image'] // 2**20} MiB (images) and {limits['video'] // 2**20} MiB (videos)"
+
+
 def upload_kinds(uploaded: UploadedFile, kind: str | None) -> tuple[list[str], bool]:
     """Which kinds to try an upload as, and whether the client said (or the name tells) which it is.
 
@@ -317,8 +352,27 @@ def upload_kinds(uploaded: UploadedFile, kind: str | None) -> tuple[list[str], b
     return [Asset.Kind.IMAGE, Asset.Kind.VIDEO], declared.startswith("image/")
 
 
+class UploadRefused(exceptions.APIException):
+    """413/411/400 for an upload refused from its headers; shaped like any other error of ``file``."""
+
+    def __init__(self, refusal: UploadRefusal) -> None:
+        self.status_code = refusal.status
+        super().__init__({"file": [refusal.message]})
+
+
 class AssetListApi(ApiView):
     parser_classes = [MultiPartParser, FormParser]
+
+    @staticmethod
+    def upload_refusal_response(refusal: UploadRefusal) -> JsonResponse:
+        """The ASGI guard's answer (``animate.uploads.UploadLimitMiddleware``), same shape as below."""
+        return JsonResponse({"errors": {"file": [refusal.message]}}, status=refusal.status)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Before authentication: session authentication checks CSRF, which parses the whole body.
+        if request.method == "POST" and (refusal := request_upload_refusal(request)) is not None:
+            raise UploadRefused(refusal)
+        super().initial(request, *args, **kwargs)
 
     class UploadInputSerializer(serializers.Serializer):
         file = serializers.FileField(help_text="A PNG/JPEG/WebP character image or an MP4/MOV/WebM video.")
@@ -330,6 +384,15 @@ class AssetListApi(ApiView):
 
     class AssetFilterSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=Asset.Kind.choices, required=False)
+
+    class UploadQuerySerializer(serializers.Serializer):
+        kind = serializers.ChoiceField(
+            choices=Asset.Kind.choices,
+            required=False,
+            help_text="The kind, named before the body is read: an upload larger than that kind's limit is "
+            "refused with 413 at once (without it, the larger limit applies). Used as the kind when the "
+            "form has none.",
+        )
 
     @extend_schema(
         operation_id="assets_list",
@@ -351,22 +414,29 @@ class AssetListApi(ApiView):
         tags=["assets"],
         summary="Upload a character image or driving video",
         description="The same bytes uploaded again in the team answer 200 with the existing asset. "
-        "Reviewers may upload too: storing an input spends nothing.",
+        "Reviewers may upload too: storing an input spends nothing. Files up to "
+        f"{_limits_text()} are accepted; a request whose Content-Length is larger (plus "
+        f"{MULTIPART_ALLOWANCE // 1024} KiB for the multipart framing) is refused with 413 before its "
+        "body is read, and one without a Content-Length with 411.",
+        parameters=[UploadQuerySerializer],
         request={"multipart/form-data": UploadInputSerializer},
         responses={
             201: OpenApiResponse(AssetSerializer, description="Stored."),
             200: OpenApiResponse(AssetSerializer, description="Already uploaded; the existing asset."),
-            **errors(400, 401, 403),
+            **errors(400, 401, 403, 411, 413),
         },
     )
     def post(self, request: Request) -> Response:
+        query = self.UploadQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         payload = self.UploadInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         uploaded = payload.validated_data["file"]
         started = timezone.now()
         rejections: list[str] = []
         asset = None
-        kinds, hinted = upload_kinds(uploaded, payload.validated_data.get("kind"))
+        kind = payload.validated_data.get("kind") or query.validated_data.get("kind")
+        kinds, hinted = upload_kinds(uploaded, kind)
         for kind in kinds:
             uploaded.seek(0)
             try:
@@ -411,14 +481,14 @@ class QuoteApi(ApiView):
         video = serializers.IntegerField(
             required=False, allow_null=True, help_text="Driving video asset id; needed for a price."
         )
-        parameters = serializers.DictField(required=False, default=dict, help_text=PARAMETERS_HELP)
+        parameters = ParametersField()
 
     @extend_schema(
         operation_id="quote",
         tags=["quote"],
         summary="Validate choices and price them, saving nothing",
         description="Problems with the choices are answered 200 with `valid: false`; only a malformed "
-        "body is a 400.",
+        "body (or a key the server sets in `parameters`) is a 400.",
         request=QuoteInputSerializer,
         responses={200: QuoteSerializer, **errors(400, 401, 403)},
         examples=[REQUEST_EXAMPLE],
@@ -468,7 +538,7 @@ class GenerationListApi(ApiView):
     class GenerationInputSerializer(serializers.Serializer):
         image = serializers.IntegerField(help_text="Character image asset id.")
         video = serializers.IntegerField(help_text="Driving video asset id.")
-        parameters = serializers.DictField(required=False, default=dict, help_text=PARAMETERS_HELP)
+        parameters = ParametersField()
         parent = serializers.IntegerField(
             required=False, allow_null=True, help_text="The generation this re-runs (lineage)."
         )
@@ -496,8 +566,9 @@ class GenerationListApi(ApiView):
         operation_id="generations_create",
         tags=["generations"],
         summary="Submit a generation (spends money)",
-        description="Validated against the spec and priced; the estimate is reserved and the task is "
-        "sent to Runware after the commit. Reviewers get 403.",
+        description="Validated against the spec and priced; the estimate is saved with the generation "
+        "and the task is sent to Runware after the commit. The actual charge is recorded from Runware's "
+        "cost for each result (`actual_cost`). Reviewers get 403.",
         request=GenerationInputSerializer,
         responses={201: GenerationSerializer, **errors(400, 401, 403)},
         examples=[REQUEST_EXAMPLE],

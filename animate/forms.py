@@ -21,19 +21,11 @@ from django.utils.html import strip_tags
 
 from animate.runware import spec
 
-# Parameters the server sets on every task; the user never chooses them.
-SERVER_SET = frozenset(
-    {
-        "taskType",
-        "taskUUID",
-        "model",
-        "deliveryMethod",
-        "outputType",
-        "includeCost",
-        "webhookURL",
-        "uploadEndpoint",
-    }
-)
+# The one list of keys the server sets on every task (the user never chooses them) lives with the code
+# that builds the task.
+from animate.services.generations import SERVER_KEYS
+
+SERVER_SET = frozenset(SERVER_KEYS)
 SIZE_PATHS = ("resolution", "width", "height")
 LORA_PREFIX = "lora"
 LORA_ROWS_MAX = 10
@@ -364,6 +356,9 @@ def form_data_from_choices(choices: Any) -> tuple[dict[str, Any], dict[str, str]
         if key in {"lora", "width", "height", "resolution"}:
             continue
         parameter = known.get(key)
+        if key in SERVER_SET:
+            problems[key] = f"{key}: set by the server; leave it out."
+            continue
         if parameter is None:
             problems[key] = f"{key}: not a parameter you can set for this model."
             continue

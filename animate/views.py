@@ -5,6 +5,8 @@ through a form and call a service. What the page shows live comes from ``static/
 """
 
 import json
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -13,6 +15,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from animate.forms import (
@@ -25,6 +28,7 @@ from animate.forms import (
 from animate.models import Asset, Generation, Membership, Output
 from animate.runware import pricing
 from animate.services import generations, media, teams
+from animate.uploads import UploadRefusal, file_limits, request_upload_refusal
 
 PAGE_SIZE = 25
 STEPS = (
@@ -206,6 +210,7 @@ def create(request: HttpRequest) -> HttpResponse:
         "image_data": asset_payload(image, mode=mode) if image else None,
         "video_data": asset_payload(video, mode=mode) if video else None,
         "webhook_unreachable": not generations.public_base_url_reachable(),
+        "max_bytes": file_limits(),
         "urls": {
             "upload": reverse("asset-upload"),
             "quote": reverse("quote"),
@@ -278,8 +283,34 @@ def generation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- JSON endpoints ---------------------------------------------------------------------------------
 
 
+def upload_refusal_response(refusal: UploadRefusal) -> JsonResponse:
+    return JsonResponse({"field": "file", "error": refusal.message}, status=refusal.status)
+
+
+def refuse_oversized_uploads(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answer 413/411/400 from the request's headers before the body is parsed.
+
+    The CSRF middleware reads ``request.POST`` (which parses the whole multipart body to disk) when it
+    checks the token, so the middleware is told to skip this view and the same check runs here, after
+    the size check (``csrf_protect``).
+    """
+    protected = csrf_protect(view)
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        refusal = request_upload_refusal(request)
+        if refusal is not None:
+            return upload_refusal_response(refusal)
+        return protected(request, *args, **kwargs)
+
+    guarded = csrf_exempt(guarded)
+    guarded.upload_refusal_response = upload_refusal_response  # type: ignore[attr-defined]
+    return guarded
+
+
 @login_required
 @require_POST
+@refuse_oversized_uploads
 def asset_upload(request: HttpRequest) -> JsonResponse:
     membership = teams.membership_for(request.user)
     if membership is None:

@@ -314,6 +314,102 @@ def test_a_reviewer_may_upload(reviewer, png_path):
     assert response.status_code == 201
 
 
+MIB = 1024 * 1024
+ALLOWANCE = 64 * 1024
+
+
+@pytest.fixture
+def body_never_parsed(monkeypatch):
+    """Fails the test if anything parses a multipart body (DRF's parser uses Django's)."""
+    from django.http.multipartparser import MultiPartParser
+
+    def refuse(self):
+        raise AssertionError("the multipart body was parsed")
+
+    monkeypatch.setattr(MultiPartParser, "parse", refuse)
+
+
+@pytest.mark.parametrize(
+    ("query", "length", "message"),
+    [
+        ("?kind=image", 21 * MIB, "Character image: the upload is 21.0 MB; the most allowed is 20.0 MB."),
+        ("?kind=video", 600 * MIB, "Driving video: the upload is 600.0 MB; the most allowed is 500.0 MB."),
+        ("", 600 * MIB, "File: the upload is 600.0 MB; the most allowed is 500.0 MB."),
+    ],
+)  # fmt: skip
+def test_an_upload_longer_than_allowed_is_413_before_the_body_is_read(
+    creator, settings, body_never_parsed, query, length, message
+):
+    # Session authentication with CSRF enforced, as a browser would: its check reads the body too.
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(creator)
+    upload = SimpleUploadedFile("big.bin", b"x" * 1000)
+
+    response = client.post(ASSETS + query, {"file": upload}, format="multipart", CONTENT_LENGTH=str(length))
+
+    assert response.status_code == 413
+    assert response.json() == {"errors": {"file": [message]}}
+    assert Asset.objects.count() == 0
+    assert _stored_files(Path(settings.MEDIA_ROOT)) == []
+
+
+@pytest.mark.parametrize(("length", "status"), [("", 411), ("big", 400)])
+def test_an_upload_without_a_usable_content_length_is_refused_naming_file(
+    creator, settings, body_never_parsed, length, status
+):
+    call_command("drf_create_token", "creator", stdout=io.StringIO())
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user=creator).key}")
+    upload = SimpleUploadedFile("hero.png", b"x" * 1000)
+
+    response = client.post(ASSETS, {"file": upload}, format="multipart", CONTENT_LENGTH=length)
+
+    assert response.status_code == status
+    assert list(response.json()["errors"]) == ["file"]
+    assert "Content-Length" in response.json()["errors"]["file"][0]
+    assert Asset.objects.count() == 0
+
+
+def test_a_real_file_over_a_tightened_limit_is_413_and_nothing_is_stored(api, settings, tmp_path):
+    settings.ANIMATE_MAX_VIDEO_BYTES = 2048
+    settings.ANIMATE_MAX_IMAGE_BYTES = 1024
+    clip = tmp_path / "long.mp4"
+    clip.write_bytes(b"\0" * (ALLOWANCE + 4096))
+
+    response = _upload(api, clip)
+
+    assert response.status_code == 413
+    assert response.json()["errors"]["file"][0].startswith("File: the upload is 0.1 MB")
+    assert Asset.objects.count() == 0
+    assert _stored_files(Path(settings.MEDIA_ROOT)) == []
+
+
+def test_the_kind_in_the_query_string_applies_its_limit_and_is_the_uploads_kind(api, settings, png_path):
+    settings.ANIMATE_MAX_IMAGE_BYTES = 1024
+    with png_path.open("rb") as handle:
+        allowed = api.post(ASSETS + "?kind=video", {"file": handle}, format="multipart")
+    # Named a video, the PNG passes the size check but is judged as a video only.
+    assert allowed.status_code == 400
+    assert "not a video" in allowed.json()["errors"]["file"][0]
+
+    big = png_path.parent / "big.png"
+    big.write_bytes(png_path.read_bytes() + b"\0" * ALLOWANCE)
+    refused = _upload(api, big, kind="image")  # the kind in the form is read too late for this check
+    assert refused.status_code == 400
+    with big.open("rb") as handle:
+        early = api.post(ASSETS + "?kind=image", {"file": handle}, format="multipart")
+    assert early.status_code == 413
+
+
+def test_an_unknown_kind_in_the_query_string_is_400_naming_kind(api, png_path):
+    with png_path.open("rb") as handle:
+        response = api.post(ASSETS + "?kind=audio", {"file": handle}, format="multipart")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["kind"]
+    assert Asset.objects.count() == 0
+
+
 def test_the_asset_list_holds_only_the_teams_assets_newest_first(api, image, video, foreign_image):
     response = api.get(ASSETS)
 
@@ -504,6 +600,40 @@ def test_a_rerun_keeps_its_parent(api, creator, team, image, video):
 
     assert response.status_code == 201
     assert response.json()["parent"] == parent.pk
+
+
+SERVER_SET_KEYS = ["taskType", "taskUUID", "model", "deliveryMethod", "outputType", "includeCost",
+                   "webhookURL", "uploadEndpoint", "inputs", "referenceImages", "referenceVideos"]  # fmt: skip
+
+
+@pytest.mark.parametrize("key", SERVER_SET_KEYS)
+def test_a_key_the_server_sets_is_refused_by_name_not_dropped(api, image, video, key):
+    parameters = {"resolution": "480p", key: "https://attacker.example/hook"}
+
+    response = api.post(
+        GENERATIONS, {"image": image.pk, "video": video.pk, "parameters": parameters}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"errors": {f"parameters.{key}": ["set by the server; leave it out"]}}
+    assert Generation.objects.count() == 0
+
+
+def test_every_server_set_key_is_named_at_once_and_the_quote_refuses_them_too(api, image, video):
+    from animate.services.generations import SERVER_KEYS
+
+    assert set(SERVER_SET_KEYS) == set(SERVER_KEYS)
+    parameters = {"webhookURL": "https://x.example/", "fps": 16, "includeCost": False, "model": "other"}
+
+    created = api.post(
+        GENERATIONS, {"image": image.pk, "video": video.pk, "parameters": parameters}, format="json"
+    )
+    quoted = api.post(QUOTE, {"video": video.pk, "parameters": parameters}, format="json")
+
+    expected = {f"parameters.{key}" for key in ("webhookURL", "includeCost", "model")}
+    assert created.status_code == quoted.status_code == 400
+    assert set(created.json()["errors"]) == set(quoted.json()["errors"]) == expected
+    assert Generation.objects.count() == 0
 
 
 @pytest.mark.parametrize(

@@ -79,12 +79,13 @@ def test_parallel_replays_of_one_result_record_its_cost_once(team, member, image
         raw={},
     )
     errors = _in_threads(
-        lambda: ingest._record(generation_id=generation.pk, output=output, result=result, announce=True),
+        lambda: ingest.result_ingest(generation_id=generation.pk, result=result),
         count=6,
     )
     assert errors == []
     generation.refresh_from_db()
-    assert CostEntry.objects.count() == 1
+    entry = CostEntry.objects.get()
+    assert entry.output_id == output.pk
     assert generation.actual_cost == Decimal("0.0100") and generation.status == "done"
 
 

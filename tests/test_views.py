@@ -197,6 +197,169 @@ def test_an_upload_without_a_file_is_refused(member_client):
     assert response.json() == {"field": "image", "error": "Character image: choose a file to upload."}
 
 
+MIB = 1024 * 1024
+ALLOWANCE = 64 * 1024
+
+
+@pytest.fixture
+def body_never_parsed(monkeypatch):
+    """Fails the test if anything parses a multipart body (request.POST / request.FILES)."""
+    from django.http.multipartparser import MultiPartParser
+
+    def refuse(self):
+        raise AssertionError("the multipart body was parsed")
+
+    monkeypatch.setattr(MultiPartParser, "parse", refuse)
+
+
+def nothing_stored(settings) -> bool:
+    media = Path(settings.MEDIA_ROOT)
+    files = [path for path in media.rglob("*") if path.is_file()] if media.exists() else []
+    return Asset.objects.count() == 0 and files == []
+
+
+def test_the_upload_limits_are_the_kinds_plus_a_multipart_allowance(settings):
+    from animate.uploads import upload_refusal
+
+    assert upload_refusal(str(20 * MIB + ALLOWANCE), "image") is None
+    assert upload_refusal(str(20 * MIB + ALLOWANCE + 1), "image").status == 413
+    assert upload_refusal(str(500 * MIB + ALLOWANCE), "video") is None
+    assert upload_refusal(str(500 * MIB + ALLOWANCE + 1), "video").status == 413
+    # Without a (known) kind the larger limit applies.
+    assert upload_refusal(str(100 * MIB), None) is None
+    assert upload_refusal(str(100 * MIB), "audio") is None
+    assert upload_refusal(str(500 * MIB + ALLOWANCE + 1), None).status == 413
+    settings.ANIMATE_MAX_IMAGE_BYTES = 1000
+    settings.ANIMATE_MAX_VIDEO_BYTES = 2000
+    assert upload_refusal(str(2000 + ALLOWANCE + 1), None).status == 413
+    assert upload_refusal(str(1000 + ALLOWANCE + 1), "image").status == 413
+    assert upload_refusal(str(1000 + ALLOWANCE + 1), "video") is None
+    assert upload_refusal(None, "image").status == 411
+    assert upload_refusal("", "image").status == 411
+    for bad in ("abc", "-5", "1e9", "12 34", "١٢"):
+        assert upload_refusal(bad, "image").status == 400, bad
+
+
+@pytest.mark.parametrize(
+    ("kind", "length", "message"),
+    [
+        ("image", 21 * MIB, "Character image: the upload is 21.0 MB; the most allowed is 20.0 MB."),
+        ("video", 600 * MIB, "Driving video: the upload is 600.0 MB; the most allowed is 500.0 MB."),
+        (None, 600 * MIB, "File: the upload is 600.0 MB; the most allowed is 500.0 MB."),
+    ],
+)  # fmt: skip
+def test_an_upload_longer_than_allowed_is_413_before_the_body_is_read(
+    member_client, settings, body_never_parsed, kind, length, message
+):
+    url = reverse("asset-upload") + (f"?kind={kind}" if kind else "")
+    upload = SimpleUploadedFile("big.bin", b"x" * 1000)
+    response = member_client.post(url, {"kind": kind or "video", "file": upload}, CONTENT_LENGTH=str(length))
+    assert response.status_code == 413
+    assert response.json() == {"field": "file", "error": message}
+    assert nothing_stored(settings)
+
+
+@pytest.mark.parametrize(("length", "status"), [("", 411), ("lots", 400), ("-1", 400)])
+def test_an_upload_without_a_usable_content_length_is_refused(
+    member_client, settings, body_never_parsed, length, status
+):
+    upload = SimpleUploadedFile("hero.png", b"x" * 1000)
+    url = reverse("asset-upload") + "?kind=image"
+    response = member_client.post(url, {"kind": "image", "file": upload}, CONTENT_LENGTH=length)
+    assert response.status_code == status
+    body = response.json()
+    assert body["field"] == "file" and body["error"].startswith("Character image: ")
+    assert "Content-Length" in body["error"]
+    assert nothing_stored(settings)
+
+
+def test_a_real_file_over_a_tightened_limit_is_refused_and_nothing_is_stored(member_client, settings):
+    settings.ANIMATE_MAX_IMAGE_BYTES = 1024
+    upload = SimpleUploadedFile("hero.png", b"\x89PNG" + b"\0" * (ALLOWANCE + 2048), content_type="image/png")
+    response = member_client.post(reverse("asset-upload") + "?kind=image", {"kind": "image", "file": upload})
+    assert response.status_code == 413
+    assert response.json()["error"].endswith("the most allowed is 0.0 MB.")
+    assert nothing_stored(settings)
+
+
+def test_the_size_check_comes_before_csrf_which_is_still_enforced(client, member, settings, tmp_path):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(member)
+    upload = SimpleUploadedFile("hero.png", b"x" * 10)
+    url = reverse("asset-upload") + "?kind=image"
+    huge = browser.post(url, {"kind": "image", "file": upload}, CONTENT_LENGTH=str(900 * MIB))
+    assert huge.status_code == 413
+    png = make_character_png(tmp_path / "hero.png", width=64, height=96)
+    forged = browser.post(url, {"kind": "image", "file": png.open("rb")})
+    assert forged.status_code == 403
+    assert Asset.objects.count() == 0
+    browser.get(reverse("create"))  # sets the CSRF cookie
+    token = browser.cookies["csrftoken"].value
+    good = browser.post(url, {"kind": "image", "file": png.open("rb")}, HTTP_X_CSRFTOKEN=token)
+    assert good.status_code == 201, good.content
+    assert Asset.objects.count() == 1
+
+
+def test_the_create_page_tells_the_browser_each_kinds_limit(member_client, settings):
+    settings.ANIMATE_MAX_IMAGE_BYTES = 3 * MIB
+    html = member_client.get(reverse("create")).content.decode()
+    assert f'data-max-bytes="{3 * MIB}"' in html
+    assert f'data-max-bytes="{500 * MIB}"' in html
+    assert "Up to 3.0\xa0MB." in html
+
+
+def _asgi_call(app, path: str, query: bytes, headers: list[tuple[bytes, bytes]]):
+    from asgiref.sync import async_to_sync
+
+    sent: list[dict] = []
+    inner_called: list[bool] = []
+
+    async def inner(scope, receive, send):
+        inner_called.append(True)
+
+    async def receive():
+        raise AssertionError("the body was received")
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": path, "query_string": query, "headers": headers}
+    async_to_sync(app(inner))(scope, receive, send)
+    return sent, inner_called
+
+
+@pytest.mark.parametrize(
+    ("path", "keys"), [("/assets/upload/", {"field", "error"}), ("/api/assets/", {"errors"})]
+)
+def test_the_asgi_guard_refuses_an_oversized_upload_before_receiving_it(db, path, keys):
+    from animate.uploads import UploadLimitMiddleware
+
+    huge = [(b"content-length", str(600 * MIB).encode())]
+    sent, inner_called = _asgi_call(UploadLimitMiddleware, path, b"kind=video", huge)
+    assert inner_called == []
+    assert sent[0]["status"] == 413
+    assert (b"connection", b"close") in sent[0]["headers"]
+    body = json.loads(sent[1]["body"])
+    assert set(body) == keys
+    message = body["error"] if "field" in body else body["errors"]["file"][0]
+    assert message == "Driving video: the upload is 600.0 MB; the most allowed is 500.0 MB."
+
+    small = [(b"content-length", b"5000")]
+    assert _asgi_call(UploadLimitMiddleware, path, b"kind=video", small) == ([], [True])
+    missing = _asgi_call(UploadLimitMiddleware, path, b"", [])[0]
+    assert missing[0]["status"] == 411
+
+
+def test_the_asgi_guard_leaves_other_requests_alone(db):
+    from animate.uploads import UploadLimitMiddleware
+
+    huge = [(b"content-length", str(900 * MIB).encode())]
+    for path in ("/quote/", "/api/generations/", "/no/such/page/", "/sandbox/v1"):
+        assert _asgi_call(UploadLimitMiddleware, path, b"", huge) == ([], [True]), path
+
+
 # --- quote ----------------------------------------------------------------------------------------------
 
 

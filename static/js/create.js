@@ -16,6 +16,8 @@ const priceNode = document.getElementById("price");
 const breakdownNode = document.getElementById("breakdown");
 const problemsList = document.getElementById("problems");
 const submitNote = document.getElementById("submit-note");
+// What the note says once everything is ready: the server's wording, kept in one place (the template).
+const submitNoteText = submitNote.textContent;
 const hidden = {
   image: document.getElementById("image_id"),
   video: document.getElementById("video_id"),
@@ -154,18 +156,30 @@ function showProgress(kind, percent) {
   box.querySelector("[data-progress-text]").textContent = `${Math.round(percent)}%`;
 }
 
+function megabytes(size) {
+  return `${(size / 1048576).toFixed(1)} MB`;
+}
+
 function upload(kind, file) {
   if (!file) return;
   if (state.uploading[kind]) state.uploading[kind].abort();
   setZoneError(kind, "");
   setAsset(kind, null);
+  // The server refuses it too (413, from the request's length), but only after the bytes were sent.
+  const maxBytes = Number(zone(kind).querySelector("input[type=file]").dataset.maxBytes || 0);
+  if (maxBytes && file.size > maxBytes) {
+    const sizes = `the file is ${megabytes(file.size)}; the most allowed is ${megabytes(maxBytes)}`;
+    setZoneError(kind, `${LABELS[kind]}: ${sizes}.`);
+    return;
+  }
   const data = new FormData();
   data.append("kind", kind);
   data.append("file", file, file.name);
   const xhr = new XMLHttpRequest();
   state.uploading[kind] = xhr;
   updateSubmit();
-  xhr.open("POST", urls.upload);
+  // The kind in the query string lets the server apply that kind's size limit before reading the body.
+  xhr.open("POST", `${urls.upload}?kind=${encodeURIComponent(kind)}`);
   xhr.setRequestHeader("X-CSRFToken", csrfToken());
   xhr.setRequestHeader("Accept", "application/json");
   xhr.responseType = "json";
@@ -184,7 +198,7 @@ function upload(kind, file) {
     if (xhr.status >= 200 && xhr.status < 300) {
       setAsset(kind, body);
     } else if (xhr.status === 413) {
-      setZoneError(kind, `${LABELS[kind]}: the file is too large to upload.`);
+      setZoneError(kind, body.error || `${LABELS[kind]}: the file is too large to upload.`);
     } else {
       setZoneError(kind, body.error || `${LABELS[kind]}: the upload failed (HTTP ${xhr.status}).`);
     }
@@ -384,7 +398,7 @@ function updateSubmit() {
   else if (!state.assets.image || !state.assets.video) submitNote.textContent = "Upload a character image and a driving video.";
   else if (!state.quote) submitNote.textContent = "Checking the settings…";
   else if (!state.quote.valid) submitNote.textContent = "Fix the settings marked in red to continue.";
-  else submitNote.textContent = "Charged per second of the driving video, per result. The price is reserved when you submit.";
+  else submitNote.textContent = submitNoteText;
 }
 
 function renderQuote(quote) {

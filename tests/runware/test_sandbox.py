@@ -1,6 +1,7 @@
 """The sandbox over real HTTP, driven by our Runware client: results, deliveries, errors and auth."""
 
 import base64
+import logging
 import time
 import uuid
 from collections.abc import Iterator
@@ -389,6 +390,107 @@ def test_a_truncated_driving_video_ends_in_an_error_result(
 
     (error,) = finished(client, task["taskUUID"]).errors
     assert error["code"] == "invalidReferenceVideo"
+
+
+# --- what the sandbox may contact, and what it logs --------------------------------------------------
+
+
+def test_an_input_on_an_internal_address_ends_in_an_error_result_without_being_fetched(
+    client: RunwareClient, media: SampleMedia
+) -> None:
+    task = video_task(client, media)
+    # Not routable from here: were it contacted, the fetch would hang until its timeout.
+    task["inputs"]["referenceImages"] = ["http://10.255.255.1/x.png"]
+    task["inputs"]["referenceVideos"] = ["http://169.254.169.254/latest/meta-data/"]
+    started = time.monotonic()
+    client.submit(task)
+
+    (error,) = finished(client, task["taskUUID"], timeout=5).errors
+    assert time.monotonic() - started < 5
+    assert (error["status"], error["code"], error["parameter"]) == (
+        "error",
+        "invalidReferenceImage",
+        "inputs.referenceImages",
+    )
+    assert "10.255.255.1 is not allowed" in error["message"]
+    assert "x.png" not in error["message"]
+
+
+def test_media_storage_refuses_a_url_on_a_host_not_allowed(client: RunwareClient) -> None:
+    with pytest.raises(RunwareError) as caught:
+        client.upload_media("http://169.254.169.254/latest/meta-data/iam/")
+    assert (caught.value.code, caught.value.parameter) == ("invalidMedia", "media")
+    assert "169.254.169.254 is not allowed" in str(caught.value)
+
+
+@pytest.mark.parametrize("parameter", ["webhookURL", "uploadEndpoint"])
+def test_a_delivery_url_on_a_host_not_allowed_is_refused_at_submission(
+    live_server: Any, client: RunwareClient, media: SampleMedia, parameter: str
+) -> None:
+    task = video_task(client, media, **{parameter: "http://169.254.169.254/hooks/runware/1/s3cret"})
+
+    response = api(live_server, [task])
+
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert (error["code"], error["parameter"], error["taskUUID"]) == (
+        "invalidParameter",
+        parameter,
+        task["taskUUID"],
+    )
+    assert error["message"].startswith(f"{parameter}: The host 169.254.169.254 is not allowed")
+    assert "s3cret" not in error["message"]
+    assert client.get_response(task["taskUUID"]).data == []  # never accepted, so never run
+
+
+def test_a_delivery_url_with_credentials_or_another_scheme_is_refused(
+    live_server: Any, client: RunwareClient, media: SampleMedia
+) -> None:
+    task = video_task(client, media, webhookURL="http://user:pw@127.0.0.1:9/hook")
+
+    response = api(live_server, [task])
+
+    assert response.status_code == 400
+    assert [error["parameter"] for error in response.json()["errors"]] == ["webhookURL"]
+    assert "user name or password" in response.json()["errors"][0]["message"]
+
+
+def test_a_receiver_on_a_configured_host_and_port_is_reached(
+    settings: Any, client: RunwareClient, media: SampleMedia
+) -> None:
+    with receiver() as hooks:
+        port = httpx.URL(hooks.url).port
+        settings.RUNWARE_SANDBOX_ALLOWED_HOSTS = ["localhost", f"127.0.0.1:{port}"]
+        client.submit(video_task(client, media, webhookURL=hooks.url))
+        (call,) = hooks.wait_for(1)
+        assert call.json["data"][0]["status"] == "success"
+
+        refused = video_task(client, media, webhookURL=hooks.url.replace(f":{port}/", f":{port + 1}/"))
+        with pytest.raises(RunwareError) as caught:
+            client.submit(refused)
+    assert caught.value.parameter == "webhookURL"
+
+
+def test_a_failing_webhook_is_logged_without_its_secret(
+    settings: Any, client: RunwareClient, media: SampleMedia, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.RUNWARE_SANDBOX_WEBHOOK_RETRY_FOR = 0.3
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # httpx's own request lines are redacted too
+    with receiver(statuses=[500] * 100) as hooks:
+        base = hooks.url.split("/hooks/")[0]
+        secret_url = f"{base}/hooks/runware/42/s3cret-path-segment?token=s3cret-query"
+        client.submit(video_task(client, media, webhookURL=secret_url))
+        hooks.wait_for(2)
+        deadline = time.monotonic() + 10
+        while not any("giving up" in record.getMessage() for record in caplog.records):
+            assert time.monotonic() < deadline, "the sandbox never gave up on the webhook"
+            time.sleep(0.05)
+
+    assert hooks.calls[0].path == "/hooks/runware/42/s3cret-path-segment?token=s3cret-query"
+    lines = [record.getMessage() + (record.exc_text or "") for record in caplog.records]
+    assert not [line for line in lines if "s3cret" in line]
+    assert any(f"POST {base}/hooks/runware/… failed" in line for line in lines)
 
 
 # --- authentication ----------------------------------------------------------------------------------

@@ -9,18 +9,32 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import respx
+from django.core.exceptions import ImproperlyConfigured
 
+from animate.runware.sandbox import outbound
 from animate.runware.sandbox.inputs import InputError, load
 
 PAYLOAD = b"\x89PNG\r\n\x1a\n pretend image bytes"
+requested: list[str] = []
 
 
 @pytest.fixture(scope="module")
 def files() -> Iterator[str]:
-    """A tiny file server: /payload answers PAYLOAD, /big answers 4 KiB, anything else 404."""
+    """A tiny file server: /payload answers PAYLOAD, /big answers 4 KiB, /redirect a 302 to the metadata
+    address and /redirect-here a 302 to /payload; anything else 404. Paths asked for go to ``requested``."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            requested.append(self.path)
+            if self.path.startswith("/redirect"):
+                here = f"http://127.0.0.1:{self.server.server_address[1]}/payload"
+                target = here if self.path == "/redirect-here" else "http://169.254.169.254/latest/"
+                self.send_response(302)
+                self.send_header("Location", target)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             body = {"/payload": PAYLOAD, "/big": b"x" * 4096}.get(self.path)
             self.send_response(200 if body else 404)
             self.send_header("Content-Length", str(len(body or b"")))
@@ -90,3 +104,136 @@ def test_a_url_that_cannot_be_reached_names_only_its_host() -> None:
         read("http://127.0.0.1:9/secret-path?token=abc")
     assert "127.0.0.1:9" in caught.value.message
     assert "token" not in caught.value.message
+
+
+# --- the host allow-list: nothing outside RUNWARE_SANDBOX_ALLOWED_HOSTS is ever contacted -----------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+        "http://10.255.255.1/x.png",
+        "https://metadata.google.internal/computeMetadata/v1/?recursive=true",
+        "http://127.0.0.1\\@169.254.169.254/",  # parsed as httpx sends it: user "127.0.0.1\\"
+        "http://0x7f.1/x.png",  # 127.0.0.1 spelled otherwise: not a listed name
+    ],
+)
+def test_a_url_on_a_host_not_allowed_is_refused_without_any_connection(settings: Any, url: str) -> None:
+    settings.RUNWARE_SANDBOX_ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    with respx.mock(assert_all_called=False) as router:
+        router.route().respond(200, content=PAYLOAD)  # a connection, if one were made, would succeed
+        with pytest.raises(InputError) as caught:
+            read(url)
+
+    assert router.calls.call_count == 0
+    assert "not allowed" in caught.value.message
+    for secret in ("latest", "meta-data", "computeMetadata", "recursive", "x.png", "HTTP", "Error"):
+        assert secret not in caught.value.message
+    assert (caught.value.code, caught.value.parameter) == ("invalidReferenceImage", "inputs.referenceImages")
+
+
+def test_a_refused_host_is_named_with_the_setting_that_would_allow_it(settings: Any) -> None:
+    settings.RUNWARE_SANDBOX_ALLOWED_HOSTS = ["localhost"]
+    with pytest.raises(InputError) as caught:
+        read("http://169.254.169.254/latest/meta-data/")
+    assert caught.value.message == (
+        "The input URL was refused. The host 169.254.169.254 is not allowed: the sandbox only contacts "
+        "the hosts listed in RUNWARE_SANDBOX_ALLOWED_HOSTS."
+    )
+
+
+def test_a_url_with_a_user_name_or_password_is_refused_even_on_an_allowed_host(files: str) -> None:
+    with (
+        respx.mock(assert_all_called=False) as router,
+        pytest.raises(InputError, match="user name or password") as caught,
+    ):
+        read(files.replace("http://", "http://admin:hunter2@") + "/payload")
+    assert router.calls.call_count == 0
+    assert "hunter2" not in caught.value.message
+
+
+def test_a_redirect_from_an_allowed_host_is_not_followed(files: str) -> None:
+    requested.clear()
+    with pytest.raises(InputError, match="redirect") as caught:
+        read(f"{files}/redirect")
+    assert "HTTP 302" in caught.value.message
+    assert "169.254.169.254" not in caught.value.message
+    assert requested == ["/redirect"]  # and nothing after it
+
+
+def test_a_redirect_to_the_same_host_is_not_followed_either(files: str) -> None:
+    requested.clear()
+    with pytest.raises(InputError, match="does not follow redirects"):
+        read(f"{files}/redirect-here")
+    assert requested == ["/redirect-here"]
+
+
+def test_hosts_may_be_limited_to_one_port(settings: Any, files: str) -> None:
+    port = int(files.rsplit(":", 1)[1])
+    settings.RUNWARE_SANDBOX_ALLOWED_HOSTS = [f"127.0.0.1:{port}"]
+    assert read(f"{files}/payload") == PAYLOAD
+    with pytest.raises(InputError, match="is not allowed"):
+        read(f"http://127.0.0.1:{port + 1}/payload")
+    with pytest.raises(InputError, match="is not allowed"):
+        read(f"http://localhost:{port}/payload")
+
+
+def test_by_default_loopback_and_the_public_base_url_host_are_allowed(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if hasattr(settings, "RUNWARE_SANDBOX_ALLOWED_HOSTS"):
+        del settings.RUNWARE_SANDBOX_ALLOWED_HOSTS
+    monkeypatch.delenv("RUNWARE_SANDBOX_ALLOWED_HOSTS", raising=False)
+    settings.PUBLIC_BASE_URL = "https://animate.example.com"
+
+    assert outbound.allowed_hosts() == [
+        ("127.0.0.1", None),
+        ("localhost", None),
+        ("::1", None),
+        ("animate.example.com", None),
+    ]
+    assert str(outbound.check("http://[::1]:8000/media/x.mp4")) == "http://[::1]:8000/media/x.mp4"
+    assert outbound.check("https://animate.example.com/m/signed/t").host == "animate.example.com"
+    with pytest.raises(outbound.RefusedURL):
+        outbound.check("https://example.com/")
+
+    monkeypatch.setenv("RUNWARE_SANDBOX_ALLOWED_HOSTS", "media.example.org, [::1]:8000")
+    assert outbound.allowed_hosts() == [("media.example.org", None), ("::1", 8000)]
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("ftp://127.0.0.1/x", "Only http and https"),
+        ("file:///etc/passwd", "Only http and https"),
+        ("http://user@localhost/", "user name or password"),
+        ("http://localhost:99999999/", "not a valid URL"),
+        ("http://[::1/", "not a valid URL"),
+        ("http:///x", "no host"),
+    ],
+)
+def test_only_plain_http_urls_pass_the_check(settings: Any, url: str, reason: str) -> None:
+    settings.RUNWARE_SANDBOX_ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    with pytest.raises(outbound.RefusedURL, match=reason):
+        outbound.check(url)
+
+
+def test_a_malformed_allowed_hosts_entry_is_a_configuration_error(settings: Any) -> None:
+    settings.RUNWARE_SANDBOX_ALLOWED_HOSTS = ["localhost:http"]
+    with pytest.raises(ImproperlyConfigured, match="localhost:http"):
+        outbound.check("http://localhost/")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://127.0.0.1:8000/hooks/runware/12/s3cret", "http://127.0.0.1:8000/hooks/runware/…"),
+        ("https://h.example/hooks/runware?token=s3cret", "https://h.example/hooks/runware?…"),
+        ("https://u:s3cret@h.example/a", "https://h.example/a"),
+        ("http://[::1]:81/", "http://[::1]:81/"),
+    ],
+)
+def test_urls_are_redacted_to_scheme_host_port_and_two_path_segments(url: str, shown: str) -> None:
+    assert outbound.redact(url) == shown
+    assert outbound.redact_text(f"POST {url} failed") == f"POST {shown} failed"

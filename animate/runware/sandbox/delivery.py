@@ -3,6 +3,7 @@
 Each task gets one Courier: a daemon thread draining a queue, so the deliveries of a task leave in the
 order they were produced (which is what makes the ordering faults observable) while a slow or failing
 receiver never holds up rendering. The retry budget is bounded by settings, kept small in tests.
+Redirects are never followed, and URLs are logged only redacted (see ``outbound``).
 """
 
 import json
@@ -10,6 +11,7 @@ import logging
 import queue
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 
+from animate.runware.sandbox import outbound
 from animate.runware.sandbox.faults import Faults
 
 logger = logging.getLogger(__name__)
@@ -40,22 +43,33 @@ class RetryPolicy:
 
 
 def send(client: httpx.Client, policy: RetryPolicy, method: str, url: str, **kwargs: Any) -> bool:
-    """One delivery, retried on connection errors and non-2xx answers until the policy gives up."""
+    """One delivery, retried on connection errors and non-2xx answers until the policy gives up.
+
+    The URL is checked against the allowed hosts again (submission checked it already) and appears in
+    logs only redacted: a webhook URL carries a per-generation secret.
+    """
+    shown = outbound.redact(url)
+    try:
+        target = outbound.check(url)
+    except outbound.RefusedURL as refused:
+        logger.warning("Sandbox %s %s not sent: %s", method, shown, refused.message)
+        return False
     started = time.monotonic()
     delay = policy.first_delay
     attempt = 1
     while True:
         try:
-            response = client.request(method, url, timeout=policy.timeout, **kwargs)
+            with outbound.quiet_httpx():
+                response = client.request(method, target, timeout=policy.timeout, **kwargs)
             if response.is_success:
                 return True
             outcome = f"HTTP {response.status_code}"
         except httpx.HTTPError as error:
             outcome = type(error).__name__
         if time.monotonic() - started + delay > policy.give_up_after:
-            logger.warning("Sandbox %s %s failed %d time(s) (%s); giving up", method, url, attempt, outcome)
+            logger.warning("Sandbox %s %s failed %d time(s) (%s); giving up", method, shown, attempt, outcome)
             return False
-        logger.info("Sandbox %s %s failed (%s); retry in %.2fs", method, url, outcome, delay)
+        logger.info("Sandbox %s %s failed (%s); retry in %.2fs", method, shown, outcome, delay)
         time.sleep(delay)
         delay = min(BACKOFF_CAP, delay * 2)
         attempt += 1
@@ -89,7 +103,10 @@ class Courier:
                     self._deliver(client, policy, *message)
                 except Exception:
                     # One broken delivery (a deleted file, a malformed URL) must not lose the ones after it.
-                    logger.exception("Sandbox delivery of task %s failed", message[1].get("taskUUID"))
+                    # The traceback's messages may quote a URL: redacted like every other log line here.
+                    task_uuid = message[1].get("taskUUID")
+                    trace = outbound.redact_text(traceback.format_exc())
+                    logger.error("Sandbox delivery of task %s failed\n%s", task_uuid, trace)
 
     def _deliver(
         self,

@@ -11,6 +11,7 @@ import random
 import re
 import threading
 import time
+import traceback
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from django.conf import settings
 from PIL import Image
 
 from animate.runware import pricing
-from animate.runware.sandbox import render
+from animate.runware.sandbox import outbound, render
 from animate.runware.sandbox.delivery import Courier
 from animate.runware.sandbox.faults import Faults
 from animate.runware.sandbox.inputs import InputError, load
@@ -207,7 +208,8 @@ class Sandbox:
             self._produce(state, courier)
         except Exception:
             # Whatever went wrong, the task ends in an error result: a client must never wait forever.
-            logger.exception("Sandbox task %s crashed", task_uuid)
+            trace = outbound.redact_text(traceback.format_exc())  # an input URL may be a credential
+            logger.error("Sandbox task %s crashed\n%s", task_uuid, trace)
             self._fail(state, courier, "inferenceError", "The sandbox failed to render this task.", None)
         finally:
             if courier is not None:

@@ -1,7 +1,8 @@
 """Getting the bytes of an input the way Runware does: URL, data URI, bare base64 or a media UUID.
 
-Runware fetches public URLs itself, so the sandbox does too (httpx, with a timeout and a size cap). Any
-failure becomes an InputError carrying a Runware-style code; the engine turns it into an error result.
+Runware fetches public URLs itself, so the sandbox does too (httpx, with a timeout and a size cap), but
+only from the hosts ``outbound`` allows and never following a redirect. Any failure becomes an InputError
+carrying a Runware-style code; the engine turns it into an error result.
 """
 
 import base64
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import httpx
 from django.conf import settings
+
+from animate.runware.sandbox import outbound
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 DEFAULT_MAX_INPUT_BYTES = 200 * 1024 * 1024
@@ -62,26 +65,36 @@ def load(value: object, *, code: str, parameter: str, lookup: Callable[[str], Pa
 
 
 def _fetch(url: str, *, limit: int, fail: Callable[[str], InputError]) -> bytes:
+    try:
+        target = outbound.check(url)
+    except outbound.RefusedURL as refused:
+        # Never contacted: nothing about the target can leak, and the message says only why.
+        raise fail(f"The input URL was refused. {refused.message}") from None
+    host = outbound.host_of(target)  # only the host is echoed back: the rest of a signed URL is a credential
     timeout = float(getattr(settings, "RUNWARE_SANDBOX_FETCH_TIMEOUT", DEFAULT_FETCH_TIMEOUT))
     chunks: list[bytes] = []
     size = 0
     try:
-        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
+        # No redirects: a redirect could lead anywhere, past the host check.
+        with (
+            outbound.quiet_httpx(),
+            httpx.stream("GET", target, timeout=timeout, follow_redirects=False) as response,
+        ):
+            if 300 <= response.status_code < 400:
+                raise fail(
+                    f"Could not download the input: {host} answered with a redirect (HTTP "
+                    f"{response.status_code}), and the sandbox does not follow redirects."
+                )
             if not response.is_success:
-                raise fail(f"Could not download the input: HTTP {response.status_code} from {_host(url)}.")
+                raise fail(f"Could not download the input: HTTP {response.status_code} from {host}.")
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > limit:
-                    raise fail(f"The input at {_host(url)} is larger than {limit} bytes.")
+                    raise fail(f"The input at {host} is larger than {limit} bytes.")
                 chunks.append(chunk)
     except httpx.HTTPError as error:
-        raise fail(f"Could not download the input from {_host(url)}: {type(error).__name__}.") from error
+        raise fail(f"Could not download the input from {host}: {type(error).__name__}.") from error
     return b"".join(chunks)
-
-
-def _host(url: str) -> str:
-    # Only the host is echoed back: the rest of a signed URL is a credential.
-    return urllib.parse.urlsplit(url).netloc or "the URL"
 
 
 def _data_uri(value: str, *, fail: Callable[[str], InputError]) -> bytes:

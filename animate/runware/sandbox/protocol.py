@@ -14,10 +14,12 @@ from django.conf import settings
 from django.utils.crypto import constant_time_compare
 
 from animate.runware import spec
+from animate.runware.sandbox import outbound
 from animate.runware.sandbox.engine import ConflictError, documentation, sandbox
 from animate.runware.sandbox.faults import FaultError, Faults, for_task
 from animate.runware.sandbox.inputs import InputError
 
+DESTINATIONS = ("webhookURL", "uploadEndpoint")  # URLs the sandbox sends results to
 ORGANIZATION_UUID = "5a4d8b0e-1c1f-4e53-9d55-5a4db0c5e000"
 INVALID_KEY_MESSAGE = "Invalid API key. Get one at https://my.runware.ai/signup"
 AUTH_DOCUMENTATION = "https://runware.ai/docs/platform/authentication"
@@ -169,6 +171,7 @@ def _video_inference(
         reply.error(task, "invalidSandboxFault", str(error), parameter=error.source)
         return
     problems = spec.validate(task)
+    problems += _destination_problems(task, reported={problem.parameter for problem in problems})
     if problems:
         # Every problem at once, each naming its parameter, so one round trip shows all there is to fix.
         for problem in problems:
@@ -189,6 +192,21 @@ def _video_inference(
         reply.error(task, "internalServerError", "Internal server error.", status=500)
     if faults.submit_timeout and attempt == 1:
         reply.delay = max(reply.delay, faults.submit_timeout)
+
+
+def _destination_problems(task: dict[str, Any], *, reported: set[str]) -> list[spec.Problem]:
+    """``webhookURL`` / ``uploadEndpoint`` on a host the sandbox may not contact (see ``outbound``):
+    refused before the task is accepted, so nothing is ever sent there."""
+    problems = []
+    for parameter in DESTINATIONS:
+        value = task.get(parameter)
+        if not isinstance(value, str) or parameter in reported:
+            continue  # absent, or already reported by spec.validate (not a string, not an http(s) URL)
+        try:
+            outbound.check(value)
+        except outbound.RefusedURL as refused:
+            problems.append(spec.Problem(parameter, f"{parameter}: {refused.message}", spec.INVALID))
+    return problems
 
 
 def _get_response(task: dict[str, Any], reply: Reply) -> None:
