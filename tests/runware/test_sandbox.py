@@ -10,9 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 
 from animate.runware import pricing
 from animate.runware.client import RunwareAuthError, RunwareClient, RunwareError
+from animate.runware.sandbox import delivery
 from animate.runware.sandbox.engine import sandbox
 from animate.samples import make_character_png, make_driving_video
 from tests.runware.sandbox_kit import (
@@ -471,6 +473,21 @@ def test_a_receiver_on_a_configured_host_and_port_is_reached(
     assert caught.value.parameter == "webhookURL"
 
 
+def test_a_delivery_to_a_host_not_allowed_is_never_sent_even_past_submission(
+    settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.RUNWARE_SANDBOX_ALLOWED_HOSTS = ["localhost"]
+    policy = delivery.RetryPolicy(timeout=1, first_delay=0.01, give_up_after=0.1)
+    with respx.mock(assert_all_called=False) as router, httpx.Client() as http:
+        router.route().respond(200)
+        sent = delivery.send(http, policy, "POST", "http://169.254.169.254/hooks/runware/1/s3cret")
+
+    assert sent is False
+    assert router.calls.call_count == 0
+    assert "s3cret" not in caplog.text
+    assert "http://169.254.169.254/hooks/runware/… not sent" in caplog.text
+
+
 def test_a_failing_webhook_is_logged_without_its_secret(
     settings: Any, client: RunwareClient, media: SampleMedia, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -479,7 +496,8 @@ def test_a_failing_webhook_is_logged_without_its_secret(
     caplog.set_level(logging.DEBUG, logger="httpx")  # httpx's own request lines are redacted too
     with receiver(statuses=[500] * 100) as hooks:
         base = hooks.url.split("/hooks/")[0]
-        secret_url = f"{base}/hooks/runware/42/s3cret-path-segment?token=s3cret-query"
+        # Not the app's /hooks/runware/<id>/<secret> shape, which the project's log filter redacts anyway.
+        secret_url = f"{base}/hooks/sandbox-test/s3cret-path-segment?token=s3cret-query"
         client.submit(video_task(client, media, webhookURL=secret_url))
         hooks.wait_for(2)
         deadline = time.monotonic() + 10
@@ -487,10 +505,11 @@ def test_a_failing_webhook_is_logged_without_its_secret(
             assert time.monotonic() < deadline, "the sandbox never gave up on the webhook"
             time.sleep(0.05)
 
-    assert hooks.calls[0].path == "/hooks/runware/42/s3cret-path-segment?token=s3cret-query"
+    assert hooks.calls[0].path == "/hooks/sandbox-test/s3cret-path-segment?token=s3cret-query"
     lines = [record.getMessage() + (record.exc_text or "") for record in caplog.records]
     assert not [line for line in lines if "s3cret" in line]
-    assert any(f"POST {base}/hooks/runware/… failed" in line for line in lines)
+    assert any(f"POST {base}/hooks/sandbox-test/… failed" in line for line in lines)
+    assert any(line.startswith(f"HTTP Request: POST {base}/hooks/sandbox-test/…") for line in lines)
 
 
 # --- authentication ----------------------------------------------------------------------------------
