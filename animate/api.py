@@ -360,6 +360,12 @@ class UploadRefused(exceptions.APIException):
         super().__init__({"file": [refusal.message]})
 
 
+def refuse_oversized_upload(request: Request) -> None:
+    """Raise ``UploadRefused`` when an upload's headers already show it must be refused."""
+    if request.method == "POST" and (refusal := request_upload_refusal(request)) is not None:
+        raise UploadRefused(refusal)
+
+
 class AssetListApi(ApiView):
     parser_classes = [MultiPartParser, FormParser]
 
@@ -368,11 +374,18 @@ class AssetListApi(ApiView):
         """The ASGI guard's answer (``animate.uploads.UploadLimitMiddleware``), same shape as below."""
         return JsonResponse({"errors": {"file": [refusal.message]}}, status=refusal.status)
 
+    def perform_authentication(self, request: Request) -> None:
+        # Session authentication checks CSRF, which parses the whole body: for a logged-in browser
+        # session the size check must come first. Token authentication reads no body, so anyone else is
+        # authenticated first (an anonymous client is still told 401) and checked in ``initial``.
+        session_user = getattr(request._request, "user", None)
+        if session_user is not None and session_user.is_authenticated:
+            refuse_oversized_upload(request)
+        super().perform_authentication(request)
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        # Before authentication: session authentication checks CSRF, which parses the whole body.
-        if request.method == "POST" and (refusal := request_upload_refusal(request)) is not None:
-            raise UploadRefused(refusal)
         super().initial(request, *args, **kwargs)
+        refuse_oversized_upload(request)  # before ``request.data`` is parsed in ``post``
 
     class UploadInputSerializer(serializers.Serializer):
         file = serializers.FileField(help_text="A PNG/JPEG/WebP character image or an MP4/MOV/WebM video.")

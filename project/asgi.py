@@ -13,10 +13,12 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from animate.embedded import lifespan  # noqa: E402
 from animate.routing import websocket_urlpatterns  # noqa: E402
+from animate.uploads import UploadLimitMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Oversized uploads are refused before Django spools their bodies to disk.
+        "http": UploadLimitMiddleware(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
         "lifespan": lifespan,
     }

@@ -602,8 +602,10 @@ def test_a_rerun_keeps_its_parent(api, creator, team, image, video):
     assert response.json()["parent"] == parent.pk
 
 
-SERVER_SET_KEYS = ["taskType", "taskUUID", "model", "deliveryMethod", "outputType", "includeCost",
-                   "webhookURL", "uploadEndpoint", "inputs", "referenceImages", "referenceVideos"]  # fmt: skip
+SERVER_SET_KEYS = [
+    "taskType", "taskUUID", "model", "deliveryMethod", "outputType", "includeCost", "webhookURL",
+    "uploadEndpoint", "inputs", "referenceImages", "referenceVideos",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("key", SERVER_SET_KEYS)
@@ -865,6 +867,14 @@ def test_the_schema_lists_every_endpoint(api):
         "/api/generations/{id}/",
     } <= set(paths)
     assert set(paths["/api/generations/"]) == {"get", "post"}
+    upload = paths["/api/assets/"]["post"]
+    assert {"411", "413"} <= set(upload["responses"])
+    assert [parameter["name"] for parameter in upload["parameters"]] == ["kind"]
+    # No money is reserved at submit: the estimate is saved and the actual charge comes from Runware.
+    create = paths["/api/generations/"]["post"]["description"]
+    assert "reserved" not in response.content.decode()
+    assert "estimate is saved with the generation" in create
+    assert "cost for each result" in create
 
 
 def test_the_api_schema_generates_valid_without_warnings():

@@ -28,9 +28,20 @@ def bound(data: dict) -> ParameterForm:
     return form
 
 
-def test_server_set_is_what_the_brief_lists():
+def test_server_set_is_the_one_list_the_service_uses():
+    from animate.services.generations import SERVER_KEYS
+
     expected = {"taskType", "taskUUID", "model", "deliveryMethod", "outputType", "includeCost", "webhookURL"}
-    assert expected | {"uploadEndpoint"} == SERVER_SET
+    inputs = {"uploadEndpoint", "inputs", "referenceImages", "referenceVideos"}
+    assert expected | inputs == SERVER_SET == set(SERVER_KEYS)
+
+
+def test_a_server_set_key_in_json_choices_is_named_as_set_by_the_server():
+    _, problems = form_data_from_choices({"fps": 16, "webhookURL": "https://x.example/", "taskUUID": "x"})
+    assert problems == {
+        "webhookURL": "webhookURL: set by the server; leave it out.",
+        "taskUUID": "taskUUID: set by the server; leave it out.",
+    }
 
 
 def test_the_form_covers_every_parameter_of_the_spec_but_the_server_set_ones():

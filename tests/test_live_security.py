@@ -156,3 +156,22 @@ def test_every_bad_upload_is_refused_over_http_naming_the_field_and_storing_noth
     assert not Asset.objects.exists()
     media = settings.MEDIA_ROOT
     assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
+
+
+def test_an_oversized_upload_is_refused_before_its_body_is_sent(live_server, member):
+    import socket
+
+    token = Token.objects.create(user=member).key
+    request = (
+        "POST /api/assets/?kind=video HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{live_server.port}\r\n"
+        f"Authorization: Token {token}\r\n"
+        "Content-Type: multipart/form-data; boundary=x\r\n"
+        f"Content-Length: {600 * 1024 * 1024}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as sock:
+        sock.sendall(request.encode())  # and not one byte of the 600 MB body
+        answer = sock.recv(65536).decode("latin-1")
+    assert answer.startswith("HTTP/1.1 413")
+    assert '"file"' in answer
+    assert not Asset.objects.exists()

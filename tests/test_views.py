@@ -132,6 +132,12 @@ def test_the_create_page_shows_user_team_role_and_a_post_logout(member_client, m
     assert 'href="/api/docs/"' in html
 
 
+def test_the_create_page_does_not_promise_a_reservation(member_client):
+    html = member_client.get(reverse("create")).content.decode()
+    assert "reserved" not in html
+    assert "This estimate is saved with the generation; the actual charge is recorded from Runware" in html
+
+
 def test_a_reviewer_sees_the_create_page_with_an_explanation(reviewer_client):
     response = reviewer_client.get(reverse("create"))
     html = response.content.decode()
@@ -282,14 +288,18 @@ def test_a_real_file_over_a_tightened_limit_is_refused_and_nothing_is_stored(mem
     assert nothing_stored(settings)
 
 
-def test_the_size_check_comes_before_csrf_which_is_still_enforced(client, member, settings, tmp_path):
+def test_the_size_check_comes_before_csrf_which_is_still_enforced(member, monkeypatch, tmp_path):
+    from django.http.multipartparser import MultiPartParser
     from django.test import Client
 
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(member)
     upload = SimpleUploadedFile("hero.png", b"x" * 10)
     url = reverse("asset-upload") + "?kind=image"
-    huge = browser.post(url, {"kind": "image", "file": upload}, CONTENT_LENGTH=str(900 * MIB))
+    with monkeypatch.context() as patch:
+        # The CSRF middleware would read request.POST (parsing the body) if it ran first.
+        patch.setattr(MultiPartParser, "parse", lambda self: pytest.fail("the body was parsed"))
+        huge = browser.post(url, {"kind": "image", "file": upload}, CONTENT_LENGTH=str(900 * MIB))
     assert huge.status_code == 413
     png = make_character_png(tmp_path / "hero.png", width=64, height=96)
     forged = browser.post(url, {"kind": "image", "file": png.open("rb")})
@@ -348,8 +358,10 @@ def test_the_asgi_guard_refuses_an_oversized_upload_before_receiving_it(db, path
 
     small = [(b"content-length", b"5000")]
     assert _asgi_call(UploadLimitMiddleware, path, b"kind=video", small) == ([], [True])
-    missing = _asgi_call(UploadLimitMiddleware, path, b"", [])[0]
-    assert missing[0]["status"] == 411
+    chunked = _asgi_call(UploadLimitMiddleware, path, b"", [(b"transfer-encoding", b"chunked")])[0]
+    assert chunked[0]["status"] == 411
+    # No length and no body: nothing to spool; the view answers (a login redirect, 401, 411, ...).
+    assert _asgi_call(UploadLimitMiddleware, path, b"", []) == ([], [True])
 
 
 def test_the_asgi_guard_leaves_other_requests_alone(db):

@@ -12,7 +12,7 @@ Choices the page leaves open, written down here because the estimate depends on 
   580p is reachable only through ``resolution: "580p"``, since no table size carries that label. Using
   the table's own labels (not pixel counts) keeps the estimate tied to how Runware names the sizes.
 * **No size at all** (output size taken from the inputs): priced at the 720p tier, the most expensive,
-  so a budget check never under-reserves.
+  so an estimate is never below the charge.
 * **Billable seconds** are the driving video's duration rounded *up* to a whole second: the page prices
   "1s" units and an estimate must not be lower than the charge. The actual charge is always recorded
   from the ``cost`` field of each result, beside this estimate.

@@ -42,6 +42,7 @@ function addOutput(output) {
   node.querySelector("[data-download]").href = `${output.url}?download=1`;
   outputs.insertBefore(node, document.getElementById("waiting"));
   sync.attach(video);
+  toggle.closest("label").hidden = false;
   const flag = document.getElementById("nsfw-flag");
   if (output.nsfw) flag.textContent = "Flagged";
   else if (flag.textContent.trim() === "—") flag.textContent = "Not flagged";
