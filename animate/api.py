@@ -45,7 +45,7 @@ from animate.services.generations import (
     generation_create,
     generation_quote,
 )
-from animate.services.media import MediaRejected, asset_create, asset_warnings, windows_for
+from animate.services.media import MediaRejected, asset_create, asset_summary, asset_warnings
 from animate.services.teams import NotAllowed, membership_for
 from animate.uploads import MULTIPART_ALLOWANCE, UploadRefusal, file_limits, request_upload_refusal
 
@@ -197,24 +197,11 @@ def _url(request: Request, name: str, pk: int) -> str:
 
 
 def asset_data(request: Request, asset: Asset) -> dict[str, Any]:
-    is_video = asset.kind == Asset.Kind.VIDEO
+    summary = asset_summary(asset)
     return {
-        "id": asset.pk,
-        "kind": asset.kind,
-        "name": asset.original_name,
-        "content_type": asset.content_type,
-        "size": asset.size,
-        "url": _url(request, "media-asset", asset.pk),
-        "poster": _url(request, "media-asset-poster", asset.pk) if asset.poster else None,
-        "width": asset.width,
-        "height": asset.height,
-        "fps": asset.fps,
-        "frames": asset.frames,
-        "duration": asset.duration,
-        "codec": asset.codec,
-        "has_audio": asset.has_audio,
-        "windows": windows_for(asset.frames or 0) if is_video else None,
-        "warnings": asset_warnings(asset),
+        **summary,
+        "url": request.build_absolute_uri(summary["url"]),
+        "poster": request.build_absolute_uri(summary["poster"]) if summary["poster"] else None,
         "sha256": asset.sha256,
         "created_at": asset.created_at,
     }

@@ -77,25 +77,7 @@ def _team_asset(membership: Membership, asset_id: Any, kind: str) -> Asset | Non
 
 def asset_payload(asset: Asset, *, mode: str | None = None) -> dict[str, Any]:
     """What the create page shows about an uploaded input."""
-    is_video = asset.kind == Asset.Kind.VIDEO
-    return {
-        "id": asset.pk,
-        "kind": asset.kind,
-        "name": asset.original_name,
-        "size": asset.size,
-        "content_type": asset.content_type,
-        "url": reverse("media-asset", kwargs={"pk": asset.pk}),
-        "poster": reverse("media-asset-poster", kwargs={"pk": asset.pk}) if asset.poster else None,
-        "width": asset.width,
-        "height": asset.height,
-        "fps": asset.fps,
-        "frames": asset.frames,
-        "duration": asset.duration,
-        "codec": asset.codec,
-        "has_audio": asset.has_audio,
-        "windows": media.windows_for(asset.frames or 0) if is_video else None,
-        "warnings": media.asset_warnings(asset, mode=mode),
-    }
+    return media.asset_summary(asset, mode=mode)
 
 
 def _breakdown(quote: generations.Quote) -> str:

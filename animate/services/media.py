@@ -31,6 +31,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, models, transaction
+from django.urls import reverse
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from animate.models import Asset, Generation, Output, Team
@@ -545,3 +546,26 @@ def asset_warnings(asset: Asset, *, mode: str | None = None) -> list[str]:
     if asset.has_audio:
         warnings_.append("The driving video has sound; the model ignores audio, so results are silent.")
     return warnings_
+
+
+def asset_summary(asset: Asset, *, mode: str | None = None) -> dict[str, Any]:
+    """What people are told about an uploaded input (page and API alike), with site-relative URLs."""
+    is_video = asset.kind == Asset.Kind.VIDEO
+    return {
+        "id": asset.pk,
+        "kind": asset.kind,
+        "name": asset.original_name,
+        "content_type": asset.content_type,
+        "size": asset.size,
+        "url": reverse("media-asset", kwargs={"pk": asset.pk}),
+        "poster": reverse("media-asset-poster", kwargs={"pk": asset.pk}) if asset.poster else None,
+        "width": asset.width,
+        "height": asset.height,
+        "fps": asset.fps,
+        "frames": asset.frames,
+        "duration": asset.duration,
+        "codec": asset.codec,
+        "has_audio": asset.has_audio,
+        "windows": windows_for(asset.frames or 0) if is_video else None,
+        "warnings": asset_warnings(asset, mode=mode),
+    }
