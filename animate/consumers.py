@@ -53,4 +53,4 @@ class GenerationsConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "error": 'Unknown message; send {"type": "snapshot"}.'})
 
     async def animate_event(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["event"])
+        await self.send(text_data=message["text"])

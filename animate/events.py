@@ -1,6 +1,7 @@
 """Publishing small JSON-safe events to websocket groups, only after the database commit."""
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -27,7 +28,8 @@ def send_now(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "animate.event", "event": event}
+    # Serialised once here rather than once per open socket.
+    message = {"type": "animate.event", "text": json.dumps(event)}
     loop = _server_loop
     try:
         running = asyncio.get_running_loop()

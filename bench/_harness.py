@@ -55,6 +55,8 @@ def server(env: dict[str, str], *, workers: int = 1):
         "--log-level",
         "warning",
         "--no-access-log",
+        "--ws",
+        "websockets-sansio",  # as `make run` serves
         "--workers",
         str(workers),
     ]
