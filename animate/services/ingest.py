@@ -95,13 +95,23 @@ def webhook_event_process(*, event_id: int) -> ApplySummary | None:
     )
     if earlier.exists():
         return None
+    results = spec.parse_envelope(event.body)
+    if not any(result.status == "success" for result in results):
+        # Status-only bodies need no I/O: claim, apply and close them in one short write transaction.
+        with transaction.atomic():
+            return _apply_event(event, results)
+    return _apply_event(event, results)
+
+
+def _apply_event(event: WebhookEvent, results: list[spec.VideoResult]) -> ApplySummary:
+    event_id = event.pk
     claimed = WebhookEvent.objects.filter(pk=event_id, status=WebhookEvent.Status.RECEIVED).update(
         status=WebhookEvent.Status.PROCESSING, started_at=timezone.now()
     )
     if not claimed:
         return ApplySummary(status=event.generation.status)
     try:
-        summary = results_apply(generation_id=event.generation_id, results=spec.parse_envelope(event.body))
+        summary = results_apply(generation_id=event.generation_id, results=results)
     except Exception as exc:
         WebhookEvent.objects.filter(pk=event_id).update(
             status=WebhookEvent.Status.FAILED,
