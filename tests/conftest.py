@@ -69,3 +69,24 @@ def image_asset(team, member, tmp_path) -> Asset:
 def video_asset(team, member, tmp_path) -> Asset:
     path = make_driving_video(tmp_path / "driving.mp4", seconds=1.0, fps=8, width=160, height=240)
     return make_asset(team, member, "video", path)
+
+
+@pytest.fixture
+def hooked_generation(team, member, image_asset, video_asset):
+    """Make submitted generations whose webhook secret is known: ``(generation, secret)``."""
+    from animate.models import Generation
+    from animate.services.generations import webhook_secret_new
+
+    def make() -> tuple[Generation, str]:
+        secret, digest = webhook_secret_new()
+        generation = Generation.objects.create(
+            team=team,
+            created_by=member,
+            image=image_asset,
+            video=video_asset,
+            status="submitted",
+            webhook_secret_hashes=[digest],
+        )
+        return generation, secret
+
+    return make

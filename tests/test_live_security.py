@@ -11,7 +11,6 @@ from rest_framework.authtoken.models import Token
 
 from animate.models import Asset, CostEntry, Generation, Output, WebhookEvent
 from animate.samples import make_driving_video
-from animate.services import generations
 from tests.livehelpers import fast_settings, submit, wait_terminal
 from tests.services.test_media import audio_only_mp4, png_header_only
 
@@ -55,18 +54,10 @@ def _success_body(task_uuid) -> str:
 
 
 def test_forged_and_foreign_webhooks_are_refused_over_http_and_change_nothing(
-    live_server, done, team, member, image_asset, video_asset
+    live_server, done, hooked_generation
 ):
     before = _snapshot(done)
-    other_secret, other_digest = generations.webhook_secret_new()
-    other = Generation.objects.create(
-        team=team,
-        created_by=member,
-        image=image_asset,
-        video=video_asset,
-        status="submitted",
-        webhook_secret_hashes=[other_digest],
-    )
+    other, other_secret = hooked_generation()
     attempts = [
         (f"/hooks/runware/{done.pk}/forged-secret/", done.task_uuid, 404),
         (f"/hooks/runware/{done.pk}/{other_secret}/", done.task_uuid, 404),  # another generation's secret

@@ -5,22 +5,13 @@ import pytest
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from animate.models import Generation, WebhookEvent
+from animate.models import WebhookEvent
 from animate.services import generations
 
 
 @pytest.fixture
-def generation(team, member, image_asset, video_asset):
-    secret, digest = generations.webhook_secret_new()
-    generation = Generation.objects.create(
-        team=team,
-        created_by=member,
-        image=image_asset,
-        video=video_asset,
-        status="submitted",
-        webhook_secret_hashes=[digest],
-    )
-    generation.secret = secret
+def generation(hooked_generation):
+    generation, generation.secret = hooked_generation()
     return generation
 
 
@@ -73,17 +64,8 @@ def test_a_forged_secret_is_rejected_and_changes_nothing(client, generation, sec
     assert generation.status == "submitted"
 
 
-def test_the_secret_of_another_generation_is_rejected(
-    client, generation, team, member, image_asset, video_asset
-):
-    other_secret, other_digest = generations.webhook_secret_new()
-    other = Generation.objects.create(
-        team=team,
-        created_by=member,
-        image=image_asset,
-        video=video_asset,
-        webhook_secret_hashes=[other_digest],
-    )
+def test_the_secret_of_another_generation_is_rejected(client, generation, hooked_generation):
+    other, other_secret = hooked_generation()
     assert _post(client, _url(other, generation.secret), _body(other.task_uuid)).status_code == 404
     response = _post(client, _url(generation, other_secret), _body(generation.task_uuid))
     assert response.status_code == 404

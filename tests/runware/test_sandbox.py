@@ -4,7 +4,6 @@ import base64
 import logging
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,30 +19,14 @@ from animate.samples import make_character_png, make_driving_video
 from tests.runware.sandbox_kit import (
     DRIVING_SECONDS,
     SampleMedia,
-    configure_sandbox,
     finished,
     probe,
     receiver,
-    sample_media,
     sandbox_client,
     video_task,
 )
 
-
-@pytest.fixture(autouse=True)
-def _sandbox_settings(settings: Any, tmp_path: Path) -> None:
-    configure_sandbox(settings, tmp_path)
-
-
-@pytest.fixture(scope="module")
-def media(tmp_path_factory: pytest.TempPathFactory) -> SampleMedia:
-    return sample_media(tmp_path_factory.mktemp("media"))
-
-
-@pytest.fixture
-def client(live_server: Any) -> Iterator[RunwareClient]:
-    with sandbox_client(live_server) as client:
-        yield client
+pytestmark = pytest.mark.usefixtures("sandbox_settings")
 
 
 def api(live_server: Any, body: Any, *, key: str | None = "test-key") -> httpx.Response:

@@ -2,8 +2,6 @@
 
 import dataclasses
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,29 +11,13 @@ from animate.runware.client import RunwareClient, RunwareTransportError
 from animate.runware.sandbox import faults
 from tests.runware.sandbox_kit import (
     SampleMedia,
-    configure_sandbox,
     finished,
     receiver,
-    sample_media,
     sandbox_client,
     video_task,
 )
 
-
-@pytest.fixture(autouse=True)
-def _sandbox_settings(settings: Any, tmp_path: Path) -> None:
-    configure_sandbox(settings, tmp_path)
-
-
-@pytest.fixture(scope="module")
-def media(tmp_path_factory: pytest.TempPathFactory) -> SampleMedia:
-    return sample_media(tmp_path_factory.mktemp("media"))
-
-
-@pytest.fixture
-def client(live_server: Any) -> Iterator[RunwareClient]:
-    with sandbox_client(live_server) as client:
-        yield client
+pytestmark = pytest.mark.usefixtures("sandbox_settings")
 
 
 def prompt(marker: str) -> str:
