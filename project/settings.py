@@ -161,7 +161,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Every API error has one shape: {"errors": {"<field or parameter path>": ["message", ...]}}.
-    "EXCEPTION_HANDLER": "animate.api.api_exception_handler",
+    "EXCEPTION_HANDLER": "animate.api.base.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Animate Studio API",

@@ -17,8 +17,7 @@ urlpatterns = [
         RunwareWebhookView.as_view(),
         name="runware-webhook",
     ),
-    path("api/", include("animate.api_urls")),
-    path("", include("animate.media_urls")),
+    path("api/", include("animate.api.urls")),
     path("", include("animate.urls")),
 ]
 if settings.RUNWARE_SANDBOX:

@@ -1,6 +1,7 @@
 """The Redis channel layer (scale-out mode): events cross processes' loops through Redis."""
 
 import json
+import os
 
 import pytest
 from channels.layers import channel_layers
@@ -16,7 +17,7 @@ def redis_layer(settings):
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": ["redis://127.0.0.1:6379/5"], "prefix": "animate-test"},
+            "CONFIG": {"hosts": ["redis://127.0.0.1:6379/5"], "prefix": f"animate-test-{os.getpid()}"},
         }
     }
     channel_layers.backends.clear()

@@ -14,7 +14,7 @@ from animate.samples import make_character_png, make_driving_video
 from animate.services.media import asset_create, output_store
 from animate.services.signed_media import asset_signed_url
 
-urlpatterns = [path("", include("animate.media_urls"))]
+urlpatterns = [path("", include("animate.urls"))]
 pytestmark = pytest.mark.urls(__name__)
 
 

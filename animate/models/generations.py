@@ -1,4 +1,4 @@
-"""The database is the truth: every state the UI shows and every cent the ledger holds lives here."""
+"""Generations (one Runware task each), their stored outputs and the webhook bodies that announced them."""
 
 import uuid
 from decimal import Decimal
@@ -7,93 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-
-class Team(models.Model):
-    name = models.CharField(max_length=120)
-    slug = models.SlugField(max_length=120, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Membership(models.Model):
-    class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        MEMBER = "member", "Member"
-        REVIEWER = "reviewer", "Reviewer"
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "team"], name="membership_user_team_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.user} in {self.team} ({self.role})"
-
-    @property
-    def can_spend(self) -> bool:
-        return self.role in {self.Role.ADMIN, self.Role.MEMBER}
-
-
-def asset_upload_to(instance: "Asset", filename: str) -> str:
-    return f"teams/{instance.team_id}/assets/{instance.sha256[:2]}/{instance.sha256}{_suffix(filename)}"
-
-
-def poster_upload_to(instance: models.Model, filename: str) -> str:
-    return f"teams/{instance.team_id}/posters/{uuid.uuid4().hex}.jpg"  # type: ignore[attr-defined]
-
-
-def output_upload_to(instance: "Output", filename: str) -> str:
-    return (
-        f"teams/{instance.team_id}/outputs/{instance.generation_id}/{instance.video_uuid}{_suffix(filename)}"
-    )
-
-
-def _suffix(filename: str) -> str:
-    dot = filename.rfind(".")
-    return filename[dot:].lower()[:8] if dot >= 0 else ""
-
-
-class Asset(models.Model):
-    class Kind(models.TextChoices):
-        IMAGE = "image", "Character image"
-        VIDEO = "video", "Driving video"
-
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="assets")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    file = models.FileField(upload_to=asset_upload_to, max_length=255)
-    poster = models.FileField(upload_to=poster_upload_to, max_length=255, blank=True)
-    original_name = models.CharField(max_length=255, blank=True)
-    content_type = models.CharField(max_length=64)
-    sha256 = models.CharField(max_length=64)
-    size = models.BigIntegerField()
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    # Video-only metadata (null for images).
-    fps = models.FloatField(null=True, blank=True)
-    frames = models.PositiveIntegerField(null=True, blank=True)
-    duration = models.FloatField(null=True, blank=True)
-    codec = models.CharField(max_length=32, blank=True)
-    container = models.CharField(max_length=32, blank=True)
-    has_audio = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["team", "sha256"], name="asset_team_sha256_unique"),
-            models.CheckConstraint(
-                condition=Q(kind="image") | Q(duration__isnull=False), name="asset_video_has_duration"
-            ),
-        ]
-        indexes = [models.Index(fields=["team", "-created_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.original_name or self.sha256[:12]}"
+from animate.models.media import Asset, output_upload_to, poster_upload_to
+from animate.models.teams import Team
 
 
 class Generation(models.Model):
@@ -223,22 +138,3 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"WebhookEvent {self.pk} ({self.status})"
-
-
-class CostEntry(models.Model):
-    """The ledger: one row per charged result, keyed so money is recorded once."""
-
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="cost_entries")
-    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="cost_entries")
-    output = models.OneToOneField(Output, on_delete=models.SET_NULL, null=True, blank=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
-    key = models.CharField(max_length=100, unique=True)
-    amount = models.DecimalField(max_digits=12, decimal_places=4)
-    estimated = models.DecimalField(max_digits=12, decimal_places=4)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["team", "created_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.amount} USD ({self.key})"

@@ -1,78 +1,16 @@
-"""The creator's pages and JSON endpoints: upload, quote, submit, list, result, re-run."""
+"""The create page and its JSON endpoints: login, upload, quote, submit, re-run."""
 
 import json
-import uuid
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from animate.models import Asset, Generation, Membership, Output
+from animate.models import Asset, Generation
 from animate.samples import make_character_png, make_driving_video
-from tests.conftest import make_asset
-
-
-@pytest.fixture
-def member_client(client, member):
-    client.force_login(member)
-    return client
-
-
-@pytest.fixture
-def reviewer_client(client, reviewer):
-    client.force_login(reviewer)
-    return client
-
-
-@pytest.fixture
-def outsider_assets(other_team, outsider, tmp_path) -> tuple[Asset, Asset]:
-    image = make_asset(other_team, outsider, "image", make_character_png(tmp_path / "theirs.png", hue=90))
-    clip = make_driving_video(tmp_path / "theirs.mp4", seconds=1.0, fps=8, width=160, height=224)
-    return image, make_asset(other_team, outsider, "video", clip)
-
-
-def post_json(client, name: str, body: dict):
-    return client.post(reverse(name), data=json.dumps(body), content_type="application/json")
-
-
-def generation_for(member, image, video, **fields) -> Generation:
-    defaults = {
-        "team_id": Membership.objects.get(user=member).team_id,
-        "created_by": member,
-        "image": image,
-        "video": video,
-        "parameters": {"mode": "animate", "resolution": "480p"},
-        "estimated_cost": Decimal("0.0100"),
-    }
-    return Generation.objects.create(**{**defaults, **fields})
-
-
-def output_for(generation: Generation, *, poster: bool = True, **fields) -> Output:
-    values = {
-        "team_id": generation.team_id,
-        "generation": generation,
-        "video_uuid": uuid.uuid4(),
-        "file": f"teams/{generation.team_id}/outputs/{generation.pk}/x.mp4",
-        "poster": f"teams/{generation.team_id}/posters/{uuid.uuid4().hex}.jpg" if poster else "",
-        "sha256": "0" * 64,
-        "size": 10,
-        "content_type": "video/mp4",
-        "width": 480,
-        "height": 704,
-        "fps": 16,
-        "frames": 16,
-        "duration": 1.0,
-        "codec": "h264",
-        "container": "mp4",
-        "seed": 1234,
-        "cost": Decimal("0.0100"),
-    }
-    return Output.objects.create(**{**values, **fields})
-
+from tests.views.conftest import generation_for, post_json
 
 # --- login ------------------------------------------------------------------------------------------------
 
@@ -546,122 +484,6 @@ def test_a_rerun_of_another_teams_generation_is_refused(
     assert response.status_code == 400
     assert "parent" in response.json()["problems"]
     assert Generation.objects.count() == 1
-
-
-# --- list -----------------------------------------------------------------------------------------------
-
-
-def test_my_generations_lists_mine_newest_first_with_status_and_costs(
-    member_client, member, admin, image_asset, video_asset
-):
-    older = generation_for(member, image_asset, video_asset)
-    newer = generation_for(
-        member, image_asset, video_asset, status=Generation.Status.DONE, actual_cost=Decimal("0.0100")
-    )
-    output_for(newer)
-    generation_for(admin, image_asset, video_asset)  # a teammate's run is not "mine"
-    response = member_client.get(reverse("generation-list"))
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert [row["generation"].pk for row in response.context["rows"]] == [newer.pk, older.pk]
-    assert html.index(f"Generation #{newer.pk}") < html.index(f"Generation #{older.pk}")
-    assert "badge--done" in html and "Done" in html and "badge--queued" in html
-    assert "Animate · 480p · 16 fps · 1 result" in html
-    assert "$0.0100" in html
-    output = newer.outputs.get()
-    assert reverse("media-output-poster", kwargs={"pk": output.pk}) in html
-    assert reverse("media-asset-poster", kwargs={"pk": video_asset.pk}) in html
-
-
-def test_my_generations_is_paginated_by_25(member_client, member, image_asset, video_asset):
-    for _ in range(27):
-        generation_for(member, image_asset, video_asset)
-    first = member_client.get(reverse("generation-list"))
-    second = member_client.get(reverse("generation-list") + "?page=2")
-    assert len(first.context["rows"]) == 25
-    assert len(second.context["rows"]) == 2
-    assert b"Page 2 of 2" in second.content
-
-
-def test_my_generations_uses_a_constant_number_of_queries(
-    member_client, member, image_asset, video_asset, django_assert_max_num_queries
-):
-    def count() -> int:
-        with CaptureQueriesContext(connection) as captured:
-            assert member_client.get(reverse("generation-list")).status_code == 200
-        return len(captured)
-
-    first = generation_for(member, image_asset, video_asset)
-    output_for(first)
-    with_one = count()
-    for index in range(9):
-        generation = generation_for(member, image_asset, video_asset)
-        if index % 2:
-            output_for(generation, poster=bool(index % 3))
-    with_ten = count()
-    assert with_ten == with_one
-    with django_assert_max_num_queries(with_one):
-        member_client.get(reverse("generation-list"))
-
-
-# --- result page ----------------------------------------------------------------------------------------
-
-
-def test_the_result_page_plays_outputs_beside_the_inputs(member_client, member, image_asset, video_asset):
-    generation = generation_for(
-        member,
-        image_asset,
-        video_asset,
-        status=Generation.Status.DONE,
-        parameters={
-            "mode": "animate",
-            "resolution": "480p",
-            "CFGScale": 5.0,
-            "lora": [{"model": "m", "weight": 0.5}],
-        },
-        actual_cost=Decimal("0.0100"),
-    )
-    output = output_for(generation, nsfw=True, seed=987654321)
-    response = member_client.get(reverse("generation-detail", kwargs={"pk": generation.pk}))
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert f'src="{reverse("media-output", kwargs={"pk": output.pk})}"' in html
-    assert 'controls preload="metadata"' in html
-    assert f'href="{reverse("media-output", kwargs={"pk": output.pk})}?download=1"' in html
-    assert f'src="{reverse("media-asset", kwargs={"pk": video_asset.pk})}"' in html
-    assert f'src="{reverse("media-asset", kwargs={"pk": image_asset.pk})}"' in html
-    assert "987654321" in html
-    assert "Guidance scale" in html and "acceleratorOptions" not in html
-    assert "m (weight 0.5, both)" in html
-    assert "Flagged" in html
-    assert "$0.0100" in html
-    assert f'href="/?from={generation.pk}"' in html
-    assert 'id="sync-toggle"' in html
-
-
-def test_a_failed_result_shows_the_providers_error(member_client, member, image_asset, video_asset):
-    generation = generation_for(
-        member,
-        image_asset,
-        video_asset,
-        status=Generation.Status.FAILED,
-        error_code="invalidReferenceVideo",
-        error_message="The reference video could not be decoded.",
-    )
-    html = member_client.get(reverse("generation-detail", kwargs={"pk": generation.pk})).content.decode()
-    assert "The reference video could not be decoded." in html
-    assert "invalidReferenceVideo" in html
-    assert "is-failed" in html
-
-
-def test_a_teammates_result_is_visible(member_client, admin, image_asset, video_asset):
-    generation = generation_for(admin, image_asset, video_asset)
-    assert member_client.get(reverse("generation-detail", kwargs={"pk": generation.pk})).status_code == 200
-
-
-def test_another_teams_result_is_404(member_client, outsider, outsider_assets):
-    theirs = generation_for(outsider, *outsider_assets)
-    assert member_client.get(reverse("generation-detail", kwargs={"pk": theirs.pk})).status_code == 404
 
 
 # --- re-run -------------------------------------------------------------------------------------------

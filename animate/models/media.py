@@ -1,0 +1,67 @@
+"""Uploaded inputs (character images, driving videos) and where stored files live."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from animate.models.teams import Team
+
+
+def asset_upload_to(instance: "Asset", filename: str) -> str:
+    return f"teams/{instance.team_id}/assets/{instance.sha256[:2]}/{instance.sha256}{_suffix(filename)}"
+
+
+def poster_upload_to(instance: models.Model, filename: str) -> str:
+    return f"teams/{instance.team_id}/posters/{uuid.uuid4().hex}.jpg"  # type: ignore[attr-defined]
+
+
+def output_upload_to(instance: models.Model, filename: str) -> str:
+    return (
+        f"teams/{instance.team_id}/outputs/{instance.generation_id}/"  # type: ignore[attr-defined]
+        f"{instance.video_uuid}{_suffix(filename)}"  # type: ignore[attr-defined]
+    )
+
+
+def _suffix(filename: str) -> str:
+    dot = filename.rfind(".")
+    return filename[dot:].lower()[:8] if dot >= 0 else ""
+
+
+class Asset(models.Model):
+    class Kind(models.TextChoices):
+        IMAGE = "image", "Character image"
+        VIDEO = "video", "Driving video"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="assets")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    file = models.FileField(upload_to=asset_upload_to, max_length=255)
+    poster = models.FileField(upload_to=poster_upload_to, max_length=255, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    # Video-only metadata (null for images).
+    fps = models.FloatField(null=True, blank=True)
+    frames = models.PositiveIntegerField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True)
+    codec = models.CharField(max_length=32, blank=True)
+    container = models.CharField(max_length=32, blank=True)
+    has_audio = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "sha256"], name="asset_team_sha256_unique"),
+            models.CheckConstraint(
+                condition=Q(kind="image") | Q(duration__isnull=False), name="asset_video_has_duration"
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.original_name or self.sha256[:12]}"

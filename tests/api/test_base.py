@@ -1,0 +1,110 @@
+"""The API's plumbing: authentication, membership, the schema and the docs page."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import include, path
+from drf_spectacular.drainage import GENERATOR_STATS
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.validation import validate_schema
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.api.conftest import ASSETS, GENERATIONS, QUOTE, User, api_client
+
+# --- authentication and membership ----------------------------------------------------------------
+
+
+def test_a_token_made_with_drf_create_token_authenticates(creator, image):
+    call_command("drf_create_token", "creator", stdout=io.StringIO())
+    token = Token.objects.get(user=creator)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    response = client.get(ASSETS)
+
+    assert response.status_code == 200
+    assert [item["id"] for item in response.json()["results"]] == [image.pk]
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [("get", ASSETS), ("post", ASSETS), ("get", f"{ASSETS}1/"), ("post", QUOTE), ("get", GENERATIONS),
+     ("post", GENERATIONS), ("get", f"{GENERATIONS}1/")],
+)  # fmt: skip
+def test_anonymous_requests_are_told_401_with_a_token_challenge(db, method, url):
+    response = getattr(APIClient(), method)(url)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    assert response.json() == {"errors": {"detail": ["Authentication credentials were not provided."]}}
+
+
+def test_a_wrong_token_is_401(db):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+
+    response = client.get(GENERATIONS)
+
+    assert response.status_code == 401
+    assert response.json() == {"errors": {"detail": ["Invalid token."]}}
+
+
+def test_a_user_in_no_team_is_403(db):
+    loner = User.objects.create_user(username="loner", password="pw-for-tests")
+
+    response = api_client(loner).get(ASSETS)
+
+    assert response.status_code == 403
+    assert response.json() == {"errors": {"detail": ["You are not a member of any team."]}}
+
+
+# --- schema and docs -----------------------------------------------------------------------------
+
+
+def test_the_schema_lists_every_endpoint(api):
+    response = APIClient().get("/api/schema/", {"format": "json"})
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert {
+        "/api/assets/",
+        "/api/assets/{id}/",
+        "/api/quote/",
+        "/api/generations/",
+        "/api/generations/{id}/",
+    } <= set(paths)
+    assert set(paths["/api/generations/"]) == {"get", "post"}
+    upload = paths["/api/assets/"]["post"]
+    assert {"411", "413"} <= set(upload["responses"])
+    assert [parameter["name"] for parameter in upload["parameters"]] == ["kind"]
+    # No money is reserved at submit: the estimate is saved and the actual charge comes from Runware.
+    create = paths["/api/generations/"]["post"]["description"]
+    assert "reserved" not in response.content.decode()
+    assert "estimate is saved with the generation" in create
+    assert "cost for each result" in create
+
+
+def test_the_api_schema_generates_valid_without_warnings():
+    GENERATOR_STATS.reset()
+    generator = SchemaGenerator(patterns=[path("api/", include("animate.api.urls"))])
+
+    schema = generator.get_schema(request=None, public=True)
+
+    assert not GENERATOR_STATS, (dict(GENERATOR_STATS._warn_cache), dict(GENERATOR_STATS._error_cache))
+    validate_schema(schema)
+    upload = schema["paths"]["/api/assets/"]["post"]
+    assert "multipart/form-data" in upload["requestBody"]["content"]
+    estimate = schema["components"]["schemas"]["Quote"]["properties"]["estimate"]
+    assert estimate["type"] == "string"
+
+
+def test_the_docs_page_serves_swagger_ui_from_our_own_static_files(db):
+    response = APIClient().get("/api/docs/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
+    assert "cdn.jsdelivr" not in page
+    assert "/api/schema/" in page

@@ -1,0 +1,125 @@
+"""A creator's runs: the list of their generations and one generation's result page."""
+
+from decimal import Decimal
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from animate.models import Generation
+from tests.views.conftest import generation_for, output_for
+
+# --- list -----------------------------------------------------------------------------------------------
+
+
+def test_my_generations_lists_mine_newest_first_with_status_and_costs(
+    member_client, member, admin, image_asset, video_asset
+):
+    older = generation_for(member, image_asset, video_asset)
+    newer = generation_for(
+        member, image_asset, video_asset, status=Generation.Status.DONE, actual_cost=Decimal("0.0100")
+    )
+    output_for(newer)
+    generation_for(admin, image_asset, video_asset)  # a teammate's run is not "mine"
+    response = member_client.get(reverse("generation-list"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert [row["generation"].pk for row in response.context["rows"]] == [newer.pk, older.pk]
+    assert html.index(f"Generation #{newer.pk}") < html.index(f"Generation #{older.pk}")
+    assert "badge--done" in html and "Done" in html and "badge--queued" in html
+    assert "Animate · 480p · 16 fps · 1 result" in html
+    assert "$0.0100" in html
+    output = newer.outputs.get()
+    assert reverse("media-output-poster", kwargs={"pk": output.pk}) in html
+    assert reverse("media-asset-poster", kwargs={"pk": video_asset.pk}) in html
+
+
+def test_my_generations_is_paginated_by_25(member_client, member, image_asset, video_asset):
+    for _ in range(27):
+        generation_for(member, image_asset, video_asset)
+    first = member_client.get(reverse("generation-list"))
+    second = member_client.get(reverse("generation-list") + "?page=2")
+    assert len(first.context["rows"]) == 25
+    assert len(second.context["rows"]) == 2
+    assert b"Page 2 of 2" in second.content
+
+
+def test_my_generations_uses_a_constant_number_of_queries(
+    member_client, member, image_asset, video_asset, django_assert_max_num_queries
+):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert member_client.get(reverse("generation-list")).status_code == 200
+        return len(captured)
+
+    first = generation_for(member, image_asset, video_asset)
+    output_for(first)
+    with_one = count()
+    for index in range(9):
+        generation = generation_for(member, image_asset, video_asset)
+        if index % 2:
+            output_for(generation, poster=bool(index % 3))
+    with_ten = count()
+    assert with_ten == with_one
+    with django_assert_max_num_queries(with_one):
+        member_client.get(reverse("generation-list"))
+
+
+# --- result page ----------------------------------------------------------------------------------------
+
+
+def test_the_result_page_plays_outputs_beside_the_inputs(member_client, member, image_asset, video_asset):
+    generation = generation_for(
+        member,
+        image_asset,
+        video_asset,
+        status=Generation.Status.DONE,
+        parameters={
+            "mode": "animate",
+            "resolution": "480p",
+            "CFGScale": 5.0,
+            "lora": [{"model": "m", "weight": 0.5}],
+        },
+        actual_cost=Decimal("0.0100"),
+    )
+    output = output_for(generation, nsfw=True, seed=987654321)
+    response = member_client.get(reverse("generation-detail", kwargs={"pk": generation.pk}))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'src="{reverse("media-output", kwargs={"pk": output.pk})}"' in html
+    assert 'controls preload="metadata"' in html
+    assert f'href="{reverse("media-output", kwargs={"pk": output.pk})}?download=1"' in html
+    assert f'src="{reverse("media-asset", kwargs={"pk": video_asset.pk})}"' in html
+    assert f'src="{reverse("media-asset", kwargs={"pk": image_asset.pk})}"' in html
+    assert "987654321" in html
+    assert "Guidance scale" in html and "acceleratorOptions" not in html
+    assert "m (weight 0.5, both)" in html
+    assert "Flagged" in html
+    assert "$0.0100" in html
+    assert f'href="/?from={generation.pk}"' in html
+    assert 'id="sync-toggle"' in html
+
+
+def test_a_failed_result_shows_the_providers_error(member_client, member, image_asset, video_asset):
+    generation = generation_for(
+        member,
+        image_asset,
+        video_asset,
+        status=Generation.Status.FAILED,
+        error_code="invalidReferenceVideo",
+        error_message="The reference video could not be decoded.",
+    )
+    html = member_client.get(reverse("generation-detail", kwargs={"pk": generation.pk})).content.decode()
+    assert "The reference video could not be decoded." in html
+    assert "invalidReferenceVideo" in html
+    assert "is-failed" in html
+
+
+def test_a_teammates_result_is_visible(member_client, admin, image_asset, video_asset):
+    generation = generation_for(admin, image_asset, video_asset)
+    assert member_client.get(reverse("generation-detail", kwargs={"pk": generation.pk})).status_code == 200
+
+
+def test_another_teams_result_is_404(member_client, outsider, outsider_assets):
+    theirs = generation_for(outsider, *outsider_assets)
+    assert member_client.get(reverse("generation-detail", kwargs={"pk": theirs.pk})).status_code == 404
