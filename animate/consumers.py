@@ -8,19 +8,22 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from animate import events
 from animate.services import live
+from animate.services.teams import session_team_id
 
 
 class GenerationsConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
-        team_id = await database_sync_to_async(live.team_id_for)(user)
+        chosen = session_team_id(self.scope.get("session"))
+        team_id = await database_sync_to_async(live.team_id_for)(user, team_id=chosen)
         if team_id is None:
             await self.close(code=4403)
             return
         self.group = events.team_group(team_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        snapshot = await database_sync_to_async(live.snapshot_for)(user)
+        self.team_id = team_id
+        snapshot = await database_sync_to_async(live.snapshot_for)(user, team_id=team_id)
         await self.send_json(snapshot)
 
     async def disconnect(self, code: int) -> None:
@@ -47,7 +50,9 @@ class GenerationsConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         # The only message a browser sends is a request for a fresh snapshot (e.g. after a tab wakes up).
         if isinstance(content, dict) and content.get("type") == "snapshot":
-            snapshot = await database_sync_to_async(live.snapshot_for)(self.scope.get("user"))
+            snapshot = await database_sync_to_async(live.snapshot_for)(
+                self.scope.get("user"), team_id=self.team_id
+            )
             await self.send_json(snapshot)
         else:
             await self.send_json({"type": "error", "error": 'Unknown message; send {"type": "snapshot"}.'})

@@ -30,7 +30,7 @@ from animate.api.serializers import (
     ErrorsSerializer,
 )
 from animate.models import Asset, Membership
-from animate.services.teams import membership_for
+from animate.services.teams import membership_for, session_team_id
 
 CURRENCY = "USD"
 # Keys of a service's problems that are request fields; any other key is a spec parameter path.
@@ -107,6 +107,32 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
 # --- plumbing shared by every view ----------------------------------------------------------------
 
 
+TEAM_HEADER = "X-Team"
+TEAM_PARAMETER = OpenApiParameter(
+    "X-Team",
+    int,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Id of the team to work in (or the `team` query parameter); default: the team chosen "
+    "in the session, else the caller's first team.",
+)
+
+
+def request_api_membership(request: Request) -> Membership | None:
+    """The caller's membership in the team the request names (``X-Team`` header or ``team`` query
+    parameter); a team the caller is not in gives None. Without one: the session's choice, else the
+    caller's first team."""
+    named = request.headers.get(TEAM_HEADER) or request.query_params.get("team")
+    if named is not None:
+        try:
+            team_id = int(named)
+        except ValueError:
+            return None
+        membership = membership_for(request.user, team_id=team_id)
+        return membership if membership is not None and membership.team_id == team_id else None
+    return membership_for(request.user, team_id=session_team_id(getattr(request, "session", None)))
+
+
 class IsTeamMember(BasePermission):
     message = "You are not a member of any team."
 
@@ -150,7 +176,7 @@ class ApiView(APIView):
     def check_permissions(self, request: Request) -> None:
         # Looked up once per request, after authentication and before the permission classes read it.
         if request.user.is_authenticated:
-            self.membership = membership_for(request.user)
+            self.membership = request_api_membership(request)
         super().check_permissions(request)
 
     def get_exception_handler(self) -> Callable[[Exception, dict[str, Any]], Response | None]:

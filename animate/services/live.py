@@ -10,14 +10,16 @@ from animate.services.ingest import output_event
 from animate.services.teams import membership_for
 
 
-def team_id_for(user: Any) -> int | None:
-    membership = membership_for(user) if user is not None else None
+def team_id_for(user: Any, *, team_id: int | None = None) -> int | None:
+    """The team a socket of ``user`` follows: ``team_id`` (the session's choice) if the user is in it,
+    else their first team."""
+    membership = membership_for(user, team_id=team_id) if user is not None else None
     return membership.team_id if membership else None
 
 
-def snapshot_for(user: Any, *, recent: int = 20) -> dict[str, Any]:
+def snapshot_for(user: Any, *, team_id: int | None = None, recent: int = 20) -> dict[str, Any]:
     """The user's unfinished generations plus the most recent finished ones, with their outputs."""
-    membership = membership_for(user)
+    membership = membership_for(user, team_id=team_id)
     if membership is None:
         return {"type": "snapshot", "generations": []}
     unfinished = Q(created_by=user) & ~Q(status__in=Generation.TERMINAL)

@@ -108,3 +108,29 @@ def test_the_docs_page_serves_swagger_ui_from_our_own_static_files(db):
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
     assert "cdn.jsdelivr" not in page
     assert "/api/schema/" in page
+
+
+def test_the_x_team_header_chooses_which_of_the_callers_teams_a_request_works_in(
+    creator, other_team, image, foreign_image
+):
+    from animate.models import Membership
+
+    Membership.objects.create(user=creator, team=other_team, role=Membership.Role.MEMBER)
+    client = api_client(creator)
+
+    first = client.get(ASSETS).json()["results"]
+    second = client.get(ASSETS, HTTP_X_TEAM=str(other_team.pk)).json()["results"]
+    by_query = client.get(ASSETS, {"team": other_team.pk}).json()["results"]
+
+    assert [item["id"] for item in first] == [image.pk]
+    assert [item["id"] for item in second] == [item["id"] for item in by_query] == [foreign_image.pk]
+
+
+@pytest.mark.parametrize("named", ["other", "not-a-number"])
+def test_naming_a_team_the_caller_is_not_in_is_403(creator, other_team, image, named):
+    team = str(other_team.pk) if named == "other" else named
+
+    response = api_client(creator).get(ASSETS, HTTP_X_TEAM=team)
+
+    assert response.status_code == 403
+    assert "detail" in response.json()["errors"]
