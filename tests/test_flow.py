@@ -28,7 +28,7 @@ def test_a_generation_completes_with_a_playable_stored_output_and_its_cost(
         assert (stream.codec_context.width, stream.codec_context.height) == (output.width, output.height)
     assert output.sha256 and output.poster
     entry = CostEntry.objects.get()
-    assert entry.amount == Decimal("0.0100") and entry.output_id == output.pk
+    assert entry.amount == Decimal("0.0100") and entry.video_uuid == output.video_uuid
     assert generation.actual_cost == Decimal("0.0100") == generation.estimated_cost
     assert generation.submitted_at and generation.completed_at and generation.sent_task["includeCost"] is True
     assert "[redacted]" in generation.sent_task["webhookURL"]
@@ -153,7 +153,7 @@ def test_a_download_that_keeps_breaking_off_is_retried_by_polling_then_given_up_
     assert (generation.status, generation.error_code) == ("failed", "timeout")
     assert not Output.objects.exists()
     entry = CostEntry.objects.get()  # Runware charged for the result even though we never got the video
-    assert entry.output is None and generation.actual_cost == entry.amount
+    assert not generation.outputs.exists() and generation.actual_cost == entry.amount
 
 
 def test_a_slow_download_still_completes(live_server, member, image_asset, video_asset):

@@ -85,7 +85,7 @@ def test_parallel_replays_of_one_result_record_its_cost_once(team, member, image
     assert errors == []
     generation.refresh_from_db()
     entry = CostEntry.objects.get()
-    assert entry.output_id == output.pk
+    assert (entry.generation_id, entry.video_uuid) == (output.generation_id, output.video_uuid)
     assert generation.actual_cost == Decimal("0.0100") and generation.status == "done"
 
 

@@ -1,26 +1,89 @@
-"""The money ledger."""
+"""The money ledger: append-only rows, one per charge Runware reported (or correction an admin made).
+
+A row is never updated in place and never deleted, not with its generation, output or user (those
+are protected from deletion while rows point at them; archiving and purging keep them). A correction
+is a new row of kind ``adjustment``. Amounts are decimals to 1/100 of a cent, never floats.
+
+A row's output is found by ``(generation, video_uuid)``: the charge is recorded the moment Runware
+reports it, before the video is stored (so a result that never reaches our storage still shows its
+cost), and attaching the output later would be an update.
+"""
+
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
 
-from animate.models.generations import Generation, Output
+from animate.models.generations import Generation
 from animate.models.teams import Team
 
 
-class CostEntry(models.Model):
-    """The ledger: one row per charged result, keyed so money is recorded once."""
+class LedgerIsAppendOnly(Exception):
+    """Raised on any attempt to change or delete a ledger row."""
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="cost_entries")
-    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="cost_entries")
-    output = models.OneToOneField(Output, on_delete=models.SET_NULL, null=True, blank=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+
+class CostEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise LedgerIsAppendOnly("Ledger rows are never updated; add an adjustment row instead.")
+
+    def delete(self) -> NoReturn:
+        raise LedgerIsAppendOnly("Ledger rows are never deleted; add an adjustment row instead.")
+
+
+class CostEntry(models.Model):
+    class Kind(models.TextChoices):
+        RESULT = "result", "Result"
+        FAILED_CHARGED = "failed_charged", "Failed but charged"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cost_entries")
+    generation = models.ForeignKey(
+        Generation, on_delete=models.PROTECT, null=True, blank=True, related_name="cost_entries"
+    )
+    # The result this charge is for (success results only); the Output, if stored, has the same key.
+    video_uuid = models.UUIDField(null=True, blank=True)
+    # Who submitted the generation (or, for an adjustment, whom it concerns).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Who wrote an adjustment by hand; None for rows recorded from Runware.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Unique per charge: "<taskUUID>:<videoUUID>" for a result, "<taskUUID>:error" for a failed task.
     key = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.RESULT)
     amount = models.DecimalField(max_digits=12, decimal_places=4)
-    estimated = models.DecimalField(max_digits=12, decimal_places=4)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # The estimate for this one result at submit time (the quote divided by numberResults).
+    estimated = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    # What an auditor filters by, copied from the generation when the row is written so a report
+    # never depends on rows that may change later.
+    mode = models.CharField(max_length=16, blank=True)  # "animate" / "replace"
+    tier = models.CharField(max_length=8, blank=True)  # price tier: "480p" / "580p" / "720p"
+    output_format = models.CharField(max_length=8, blank=True)  # "MP4" / "WEBM" / "MOV"
+    billable_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # A cost claimed by an anomalous delivery (a result beyond numberResults, a result after the run
+    # ended...): kept out of the generation's actual cost and shown apart until reconciliation.
+    flagged = models.BooleanField(default=False)
+    flag_reason = models.CharField(max_length=255, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = CostEntryQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["team", "created_at"])]
+        indexes = [
+            models.Index(fields=["team", "created_at"]),
+            models.Index(fields=["generation", "video_uuid"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} USD ({self.key})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise LedgerIsAppendOnly("Ledger rows are never updated; add an adjustment row instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise LedgerIsAppendOnly("Ledger rows are never deleted; add an adjustment row instead.")

@@ -23,8 +23,7 @@ from django.utils import timezone
 from animate import events
 from animate.models import CostEntry, Generation, Output, WebhookEvent
 from animate.runware import spec
-from animate.runware.pricing import COST_QUANTUM
-from animate.services import generations
+from animate.services import generations, ledger
 from animate.services.downloads import (
     DownloadFailed,
     DownloadRejected,
@@ -144,7 +143,12 @@ def results_apply(*, generation_id: int, results: list[spec.VideoResult]) -> App
         elif result.status == "error":
             if result.cost is not None:
                 # Errors carry no videoUUID; Runware ends a task with one error, so one key per task.
-                _charge(generation_id, key=f"{task_uuid}:error", cost=result.cost)
+                _charge(
+                    generation_id,
+                    key=f"{task_uuid}:error",
+                    cost=result.cost,
+                    kind=CostEntry.Kind.FAILED_CHARGED,
+                )
             _move(
                 generation_id,
                 Generation.Status.FAILED,
@@ -182,7 +186,7 @@ def result_ingest(*, generation_id: int, result: spec.VideoResult) -> bool:
     key = f"{generation.task_uuid}:{result.video_uuid}"
     if result.cost is not None:
         # Runware charged for this result whether or not its video ever reaches our storage.
-        _charge(generation_id, key=key, cost=result.cost)
+        _charge(generation_id, key=key, cost=result.cost, video_uuid=result.video_uuid)
     output = Output.objects.filter(generation=generation, video_uuid=result.video_uuid).first()
     created = output is None
     if output is None:
@@ -217,38 +221,40 @@ def result_ingest(*, generation_id: int, result: spec.VideoResult) -> bool:
                 error_message=exc.message,
             )
             raise
-    _record(generation_id=generation_id, output=output, key=key, announce=created)
+    _record(generation_id=generation_id, output=output, announce=created)
     return created
 
 
-def _charge(generation_id: int, *, key: str, cost: Decimal) -> None:
+def _charge(
+    generation_id: int,
+    *,
+    key: str,
+    cost: Decimal,
+    kind: str = CostEntry.Kind.RESULT,
+    video_uuid: str | None = None,
+) -> None:
     """One ledger row per charged result (unique key); the generation's actual cost sits beside its
     estimate."""
     with transaction.atomic():
-        generation = Generation.objects.select_for_update().get(pk=generation_id)
-        per_result = (generation.estimated_cost / generation.number_results).quantize(COST_QUANTUM)
-        _, created = CostEntry.objects.get_or_create(
+        generation = Generation.objects.select_for_update().select_related("video").get(pk=generation_id)
+        if CostEntry.objects.filter(key=key).exists():
+            return
+        CostEntry.objects.create(
             key=key,
-            defaults={
-                "team_id": generation.team_id,
-                "generation": generation,
-                "user_id": generation.created_by_id,
-                "amount": cost,
-                "estimated": per_result,
-            },
+            kind=kind,
+            video_uuid=video_uuid,
+            amount=cost,
+            **ledger.entry_facts(generation),
         )
-        if created:
-            total = generation.cost_entries.aggregate(total=Sum("amount"))["total"]
-            # SQLite sums decimals as floats-in-text; the ledger's precision is 1/100 of a cent.
-            generation.actual_cost = Decimal(total).quantize(COST_QUANTUM)
-            generation.save(update_fields=["actual_cost", "updated_at"])
+        total = generation.cost_entries.filter(flagged=False).aggregate(total=Sum("amount"))["total"]
+        generation.actual_cost = ledger.amount_total(total)
+        generation.save(update_fields=["actual_cost", "updated_at"])
 
 
-def _record(*, generation_id: int, output: Output, key: str, announce: bool) -> None:
-    """Attach the stored output to its ledger row and move the status, in one transaction."""
+def _record(*, generation_id: int, output: Output, announce: bool) -> None:
+    """Announce a stored output and move the status, in one transaction."""
     with transaction.atomic():
         generation = Generation.objects.select_for_update().get(pk=generation_id)
-        CostEntry.objects.filter(key=key, output__isnull=True).update(output=output)
         if announce:
             # The output is announced before the status that counts it, so a browser that sees "done"
             # has already been told about every output.

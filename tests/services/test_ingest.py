@@ -182,7 +182,8 @@ def test_a_charged_result_whose_video_is_refused_is_still_in_the_ledger(generati
     generation.refresh_from_db()
     assert generation.status == "failed" and generation.error_code == "resultRejected"
     entry = CostEntry.objects.get()
-    assert entry.amount == Decimal("0.0100") and entry.output is None
+    assert entry.amount == Decimal("0.0100") and not generation.outputs.exists()
+    assert entry.kind == CostEntry.Kind.RESULT and entry.video_uuid is not None
     assert generation.actual_cost == Decimal("0.0100")
 
 
@@ -217,3 +218,58 @@ def test_a_video_that_cannot_be_fetched_yet_does_not_stop_the_other_results(
     generation.refresh_from_db()
     assert Output.objects.count() == 1 and CostEntry.objects.count() == 2
     assert generation.status == "receiving"
+
+
+def test_a_ledger_row_records_what_an_auditor_filters_by(hooked_generation):
+    generation, _ = hooked_generation()
+    Generation.objects.filter(pk=generation.pk).update(
+        parameters={"mode": "replace", "resolution": "580p", "outputFormat": "WEBM"},
+        estimated_cost=Decimal("0.0280"),
+        number_results=2,
+    )
+
+    ingest._charge(generation.pk, key="t:v", cost=Decimal("0.0140"), video_uuid=str(uuid.uuid4()))
+
+    entry = CostEntry.objects.get()
+    assert (entry.team_id, entry.user_id, entry.generation_id) == (
+        generation.team_id,
+        generation.created_by_id,
+        generation.pk,
+    )
+    assert (entry.mode, entry.tier, entry.output_format, entry.billable_seconds) == (
+        "replace",
+        "580p",
+        "WEBM",
+        1,
+    )
+    assert entry.estimated == Decimal("0.0140") and entry.kind == CostEntry.Kind.RESULT
+
+
+def test_ledger_rows_can_be_neither_changed_nor_deleted(hooked_generation):
+    from animate.models.ledger import LedgerIsAppendOnly
+
+    generation, _ = hooked_generation()
+    ingest._charge(generation.pk, key="t:v", cost=Decimal("0.0100"))
+    entry = CostEntry.objects.get()
+
+    entry.amount = Decimal("0")
+    with pytest.raises(LedgerIsAppendOnly):
+        entry.save()
+    with pytest.raises(LedgerIsAppendOnly):
+        entry.delete()
+    with pytest.raises(LedgerIsAppendOnly):
+        CostEntry.objects.filter(pk=entry.pk).update(amount=Decimal("0"))
+    with pytest.raises(LedgerIsAppendOnly):
+        CostEntry.objects.all().delete()
+    assert CostEntry.objects.get().amount == Decimal("0.0100")
+
+
+def test_a_generation_with_ledger_rows_cannot_be_deleted(hooked_generation):
+    from django.db.models import ProtectedError
+
+    generation, _ = hooked_generation()
+    ingest._charge(generation.pk, key="t:v", cost=Decimal("0.0100"))
+
+    with pytest.raises(ProtectedError):
+        generation.delete()
+    assert CostEntry.objects.count() == 1
