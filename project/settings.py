@@ -210,6 +210,8 @@ LOGGING = {
     },
 }
 
+# Behind a proxy: trust the client address it puts first in X-Forwarded-For (audit log, throttling).
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR")
 # Behind a TLS-terminating proxy: trust its X-Forwarded-Proto so absolute URLs say https.
 if env_bool("TRUST_X_FORWARDED_PROTO"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -3,6 +3,7 @@
 One module per domain; everything is importable from ``animate.models``.
 """
 
+from animate.models.audit import AuditEvent
 from animate.models.generations import Generation, Output, WebhookEvent
 from animate.models.ledger import CostEntry
 from animate.models.media import Asset, asset_upload_to, output_upload_to, poster_upload_to
@@ -10,6 +11,7 @@ from animate.models.teams import Membership, Team
 
 __all__ = [
     "Asset",
+    "AuditEvent",
     "CostEntry",
     "Generation",
     "Membership",
