@@ -7,20 +7,18 @@ number) without touching ``request.FILES``. The kind may be named in the query s
 (``?kind=video``), where it can be read before the body; then that kind's limit applies, otherwise the
 larger of the two.
 
-Under ASGI, Django's handler spools the whole body to a temporary file before any view runs, so the
-view-level check alone still lets the bytes reach the disk. ``UploadLimitMiddleware`` wraps the ASGI
-application and applies the same check to the same views before the body is received.
+Under ASGI, Django's handler receives the whole body before any view runs, so the view-level check
+alone still lets the bytes in. ``animate.requestlimits.BodyLimitedASGIHandler`` applies the same check
+to the views that declare ``upload_refusal_response``, before the body is received.
 """
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.urls import Resolver404, resolve
 
 MB = 1024 * 1024
 # Room for the multipart boundaries, part headers and the small ``kind`` field around the file itself.
@@ -78,9 +76,6 @@ def request_upload_refusal(request: HttpRequest) -> UploadRefusal | None:
 
 # --- ASGI ---------------------------------------------------------------------------------------------
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 Responder = Callable[[UploadRefusal], HttpResponse]
 
 
@@ -90,54 +85,3 @@ def refusal_responder(view: Callable[..., Any]) -> Responder | None:
     if responder is None:
         responder = getattr(getattr(view, "view_class", None), "upload_refusal_response", None)
     return responder
-
-
-class UploadLimitMiddleware:
-    """ASGI wrapper refusing an oversized upload to an upload view before its body is received.
-
-    Wrap Django's ASGI application with it (``UploadLimitMiddleware(get_asgi_application())``). Only
-    POSTs to views that declare ``upload_refusal_response`` are looked at; everything else (the
-    sandbox's large JSON bodies included) passes through untouched. A body sent without a length
-    (``Transfer-Encoding: chunked``) is refused with 411, since Django would spool all of it.
-    """
-
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("method") == "POST":
-            response = self._refusal(scope)
-            if response is not None:
-                await _send_response(response, send)
-                return
-        await self.app(scope, receive, send)
-
-    @staticmethod
-    def _refusal(scope: Scope) -> HttpResponse | None:
-        path = scope.get("path", "")
-        root = scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root) :]
-        try:
-            match = resolve(path)
-        except Resolver404:
-            return None
-        responder = refusal_responder(match.func)
-        if responder is None:
-            return None
-        headers = {name.lower(): value for name, value in scope.get("headers", [])}
-        length = headers.get(b"content-length")
-        if length is None and b"transfer-encoding" not in headers:
-            return None  # no body at all: the view answers (401, 411, ...) as it would anyway
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        refusal = upload_refusal(length.decode("latin-1") if length else None, query.get("kind", [None])[0])
-        return responder(refusal) if refusal else None
-
-
-async def _send_response(response: HttpResponse, send: Send) -> None:
-    headers = [(name.encode("latin-1"), str(value).encode("latin-1")) for name, value in response.items()]
-    headers.append((b"content-length", str(len(response.content)).encode("latin-1")))
-    # The body was never read, so the connection cannot carry another request.
-    headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": response.content})

@@ -129,10 +129,16 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# Uploads are streamed to a temporary file from the first byte: nothing is held whole in memory.
+# Every request body has a size limit suited to its route, enforced by the ASGI handler before the body
+# is read (animate/requestlimits.py); what is received is spooled to disk past 256 KiB. Uploaded files
+# are then parsed into a temporary file from the first byte: nothing is held whole in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 0
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+ANIMATE_WEBHOOK_MAX_BYTES = 256 * 1024
+ANIMATE_API_MAX_BYTES = 1024 * 1024
+ANIMATE_LOGIN_MAX_BYTES = 16 * 1024
+ANIMATE_MAX_BODY_BYTES = 1024 * 1024
 
 SESSION_COOKIE_SECURE = not DEBUG and not TESTING
 CSRF_COOKIE_SECURE = not DEBUG and not TESTING

@@ -258,58 +258,6 @@ def test_the_create_page_tells_the_browser_each_kinds_limit(member_client, setti
     assert "Up to 3.0\xa0MB." in html
 
 
-def _asgi_call(app, path: str, query: bytes, headers: list[tuple[bytes, bytes]]):
-    from asgiref.sync import async_to_sync
-
-    sent: list[dict] = []
-    inner_called: list[bool] = []
-
-    async def inner(scope, receive, send):
-        inner_called.append(True)
-
-    async def receive():
-        raise AssertionError("the body was received")
-
-    async def send(message):
-        sent.append(message)
-
-    scope = {"type": "http", "method": "POST", "path": path, "query_string": query, "headers": headers}
-    async_to_sync(app(inner))(scope, receive, send)
-    return sent, inner_called
-
-
-@pytest.mark.parametrize(
-    ("path", "keys"), [("/assets/upload/", {"field", "error"}), ("/api/assets/", {"errors"})]
-)
-def test_the_asgi_guard_refuses_an_oversized_upload_before_receiving_it(db, path, keys):
-    from animate.uploads import UploadLimitMiddleware
-
-    huge = [(b"content-length", str(600 * MIB).encode())]
-    sent, inner_called = _asgi_call(UploadLimitMiddleware, path, b"kind=video", huge)
-    assert inner_called == []
-    assert sent[0]["status"] == 413
-    assert (b"connection", b"close") in sent[0]["headers"]
-    body = json.loads(sent[1]["body"])
-    assert set(body) == keys
-    message = body["error"] if "field" in body else body["errors"]["file"][0]
-    assert message == "Driving video: the upload is 600.0 MB; the most allowed is 500.0 MB."
-
-    small = [(b"content-length", b"5000")]
-    assert _asgi_call(UploadLimitMiddleware, path, b"kind=video", small) == ([], [True])
-    chunked = _asgi_call(UploadLimitMiddleware, path, b"", [(b"transfer-encoding", b"chunked")])[0]
-    assert chunked[0]["status"] == 411
-    # No length and no body: nothing to spool; the view answers (a login redirect, 401, 411, ...).
-    assert _asgi_call(UploadLimitMiddleware, path, b"", []) == ([], [True])
-
-
-def test_the_asgi_guard_leaves_other_requests_alone(db):
-    from animate.uploads import UploadLimitMiddleware
-
-    huge = [(b"content-length", str(900 * MIB).encode())]
-    for path in ("/quote/", "/api/generations/", "/no/such/page/", "/sandbox/v1"):
-        assert _asgi_call(UploadLimitMiddleware, path, b"", huge) == ([], [True]), path
-
-
 # --- quote ----------------------------------------------------------------------------------------------
 
 
