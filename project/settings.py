@@ -202,15 +202,20 @@ if RUNWARE_SANDBOX and "RUNWARE_MEDIA_HOSTS" not in os.environ:
     # The mounted sandbox serves its result videos from this very server.
     RUNWARE_MEDIA_HOSTS.append(urlsplit(PUBLIC_BASE_URL).hostname or "127.0.0.1")
 
+# Every record of the process is redacted where it is made (webhook secrets and signed-media tokens in
+# URLs), whichever handler writes it: see animate/logredact.py.
+LOGGING_CONFIG = "animate.logredact.configure_logging"
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "animate.logredact.RedactSecrets"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        # Access logs and HTTP client logs carry URLs, and some of ours hold credentials (webhook
-        # secrets, signed media tokens): both go through the redacting handler, httpx only for warnings.
+        # Django's own handlers (a DEBUG-only console, mail to ADMINS with the request) are replaced by
+        # the one console, so each line is written once.
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "uvicorn.access": {"handlers": ["console"], "propagate": False},
         "httpx": {"level": "WARNING"},
     },
