@@ -77,18 +77,15 @@ def test_all_log_output_of_a_rejected_webhook_and_a_bad_signed_url_holds_no_secr
     manage(tmp_path, env, "migrate", "--noinput")
     created = manage(tmp_path, env, "shell", "-c", GENERATION)
     generation_id = created.split("generation")[-1].strip()
-    with app_process(tmp_path, env) as (url, log_path):
-        with httpx.Client(base_url=url) as client:
-            hook = f"/hooks/runware/{generation_id}/{SECRET}/"
-            assert (
-                client.post(
-                    hook, content=b"{broken", headers={"Content-Type": "application/json"}
-                ).status_code
-                == 400
-            )
-            assert client.post(f"/hooks/runware/999/{SECRET}/", json={}).status_code == 404
-            assert client.get(f"/m/signed/{TOKEN}/video.mp4").status_code == 404
-            assert client.get(f"/m/signed/{TOKEN}").status_code == 404  # no route at all
+    with app_process(tmp_path, env) as (url, log_path), httpx.Client(base_url=url) as client:
+        hook = f"/hooks/runware/{generation_id}/{SECRET}/"
+        assert (
+            client.post(hook, content=b"{broken", headers={"Content-Type": "application/json"}).status_code
+            == 400
+        )
+        assert client.post(f"/hooks/runware/999/{SECRET}/", json={}).status_code == 404
+        assert client.get(f"/m/signed/{TOKEN}/video.mp4").status_code == 404
+        assert client.get(f"/m/signed/{TOKEN}").status_code == 404  # no route at all
     log = log_path.read_text()
     assert "Bad Request" in log and "Not Found" in log  # Django's request logger did write
     assert SECRET not in log and TOKEN not in log

@@ -75,9 +75,7 @@ def call(path: str, headers: dict[str, str], chunks=None, method="POST", query=b
         ("/no/such/page/", "1.0 MB"),
     ],
 )
-def test_a_declared_length_over_the_routes_limit_is_a_json_413_before_any_body_is_received(
-    db, path, limit
-):
+def test_a_declared_length_over_the_routes_limit_is_a_json_413_before_any_body_is_received(db, path, limit):
     client = call(path, {"content-length": str(300 * MIB), "content-type": "application/json"})
     assert client.received == 0
     assert client.status == 413
@@ -104,9 +102,7 @@ def test_a_length_that_is_not_a_number_is_a_json_400(db):
 
 def test_a_chunked_body_is_counted_as_it_arrives_and_refused_once_past_the_limit(db, settings):
     settings.ANIMATE_WEBHOOK_MAX_BYTES = 256 * 1024
-    client = call(
-        "/hooks/runware/1/secret/", {"transfer-encoding": "chunked"}, [b"x" * 64 * 1024] * 1000
-    )
+    client = call("/hooks/runware/1/secret/", {"transfer-encoding": "chunked"}, [b"x" * 64 * 1024] * 1000)
     assert client.status == 413
     assert client.received == 5  # the fifth 64 KiB chunk passed 256 KiB; the rest was never taken
     assert client.json()["errors"]["detail"] == [
@@ -118,7 +114,11 @@ def test_a_chunked_body_is_counted_as_it_arrives_and_refused_once_past_the_limit
 def test_a_chunked_body_within_the_limit_reaches_the_view(transactional_db, hooked_generation):
     generation, secret = hooked_generation()
     body = json.dumps(
-        {"data": [{"taskType": "videoInference", "taskUUID": str(generation.task_uuid), "status": "processing"}]}
+        {
+            "data": [
+                {"taskType": "videoInference", "taskUUID": str(generation.task_uuid), "status": "processing"}
+            ]
+        }
     ).encode()
     client = call(
         f"/hooks/runware/{generation.pk}/{secret}/",

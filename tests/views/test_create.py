@@ -1,6 +1,5 @@
 """The create page and its JSON endpoints: login, upload, quote, submit, re-run."""
 
-import json
 from decimal import Decimal
 from pathlib import Path
 
