@@ -1,8 +1,5 @@
 """Background tasks: each a few lines handing over to a service."""
 
-from datetime import timedelta
-
-from django.utils import timezone
 from django_tasks import task
 
 from animate.services import ingest, submission
@@ -14,17 +11,8 @@ def submit_generation(generation_id: int) -> str:
 
 
 @task()
-def process_webhook_event(event_id: int, deferrals: int = 0) -> str:
-    summary = ingest.webhook_event_process(event_id=event_id)
-    if summary is None:
-        # An earlier webhook of the same generation is still being applied (a download can take a while):
-        # look again soon, then less and less often.
-        delay = min(5.0, 0.2 * 1.5**deferrals)
-        process_webhook_event.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(
-            event_id, deferrals + 1
-        )
-        return "deferred"
-    return summary.status
+def process_webhook_events(generation_id: int) -> str:
+    return ingest.webhook_events_drain(generation_id=generation_id)
 
 
 @task()

@@ -35,7 +35,7 @@ class RunwareWebhookView(APIView):
         if len(body) > limit:
             return self._reject(generation_id, 413, f"Body larger than {limit} bytes.")
         try:
-            event = webhook_receive(
+            receipt = webhook_receive(
                 generation_id=generation_id,
                 secret=secret,
                 body=body,
@@ -43,7 +43,11 @@ class RunwareWebhookView(APIView):
             )
         except WebhookRejected as exc:
             return self._reject(generation_id, exc.status_code, exc.reason)
-        return Response({"received": event.pk}, status=202)
+        # A replay is answered 200 (nothing new was accepted); a new body 202 (accepted for processing).
+        return Response(
+            {"received": receipt.event_id, "duplicate": receipt.duplicate},
+            status=200 if receipt.duplicate else 202,
+        )
 
     @staticmethod
     def _reject(generation_id: int, status: int, reason: str) -> Response:

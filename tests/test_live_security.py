@@ -166,3 +166,32 @@ def test_an_oversized_upload_is_refused_before_its_body_is_sent(live_server, mem
     assert answer.startswith("HTTP/1.1 413")
     assert '"file"' in answer
     assert not Asset.objects.exists()
+
+
+def test_an_authentic_result_beyond_what_was_asked_is_stored_answered_2xx_and_only_flagged(live_server, done):
+    from animate.services.generations import webhook_secret_new
+    from tests.livehelpers import wait_for
+
+    secret, digest = webhook_secret_new()
+    Generation.objects.filter(pk=done.pk).update(webhook_secret_hashes=[*done.webhook_secret_hashes, digest])
+    cost_before = done.actual_cost
+    hook = f"{live_server.url}/hooks/runware/{done.pk}/{secret}/"
+    extra = json.loads(_success_body(done.task_uuid))
+    error = {
+        "errors": [
+            {"taskUUID": str(done.task_uuid), "status": "error", "code": "late", "message": "x", "cost": 0.2}
+        ]
+    }
+    for body in (extra, error):
+        assert httpx.post(hook, json=body).status_code == 202
+    wait_for(done, lambda g: not WebhookEvent.objects.filter(generation=g, status="received").exists())
+    done.refresh_from_db()
+    assert done.status == "done" and done.outputs.count() == 1 and done.actual_cost == cost_before
+    anomalies = list(
+        WebhookEvent.objects.filter(generation=done).exclude(anomaly="").values_list("anomaly", flat=True)
+    )
+    assert len(anomalies) == 2
+    flagged = CostEntry.objects.filter(generation=done, flagged=True).order_by("pk")
+    assert [str(e.amount) for e in flagged] == ["9.9900", "0.2000"]
+    assert [e.flag_reason for e in flagged] == anomalies
+    assert CostEntry.objects.filter(generation=done, flagged=False).count() == 1

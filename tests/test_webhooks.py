@@ -44,7 +44,7 @@ def test_an_authentic_webhook_is_stored_and_answered_at_once(
     assert response.status_code == 202
     event = WebhookEvent.objects.get()
     assert event.generation_id == generation.pk and event.status == WebhookEvent.Status.RECEIVED
-    assert DBTaskResult.objects.get().task_path.endswith("process_webhook_event")
+    assert DBTaskResult.objects.get().task_path.endswith("process_webhook_events")
     generation.refresh_from_db()
     assert generation.status == "submitted"  # processing happens in the background
 

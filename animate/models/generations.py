@@ -55,7 +55,16 @@ class Generation(models.Model):
     submit_attempts = models.PositiveIntegerField(default=0)
     # Set while a worker is sending the task: a second run of the submit task waits instead of racing.
     submit_started_at = models.DateTimeField(null=True, blank=True)
+    # The process holding that lease (animate.services.leases): a new boot of the same process takes it
+    # over at once instead of waiting for it to run out.
+    submit_lease_owner = models.CharField(max_length=128, blank=True)
     poll_attempts = models.PositiveIntegerField(default=0)
+    # The videoUUIDs taken as this generation's results, each claimed under the row lock before its video
+    # is fetched, so that however deliveries interleave there are never more than numberResults.
+    result_uuids = models.JSONField(default=list, blank=True)
+    # Set while a task applying this generation's webhook bodies is queued: a burst of deliveries queues
+    # one task, not one each (animate.services.ingest.webhook_drain_schedule).
+    webhook_drain_queued = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     processing_at = models.DateTimeField(null=True, blank=True)
@@ -129,12 +138,23 @@ class WebhookEvent(models.Model):
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     detail = models.CharField(max_length=255, blank=True)
+    # SHA-256 of the body as canonical JSON: an identical body delivered again is counted here, not stored.
+    body_sha256 = models.CharField(max_length=64, blank=True)
+    duplicates = models.PositiveIntegerField(default=0)
+    last_duplicate_at = models.DateTimeField(null=True, blank=True)
+    # What in this body was beyond what the generation asked for (a result past numberResults, a result
+    # after it was done, a refused result URL); blank when nothing. Its claimed cost is a flagged ledger row.
+    anomaly = models.CharField(max_length=255, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["generation", "received_at"])]
+        indexes = [
+            models.Index(fields=["generation", "received_at"]),
+            models.Index(fields=["generation", "body_sha256"]),
+            models.Index(fields=["generation", "status"]),
+        ]
 
     def __str__(self) -> str:
         return f"WebhookEvent {self.pk} ({self.status})"

@@ -68,7 +68,7 @@ def _allowed_hosts() -> set[tuple[str, int | None]]:
     return allowed
 
 
-def _checked_url(raw: str) -> httpx.URL:
+def checked_provider_url(raw: str) -> httpx.URL:
     """The URL as httpx will request it, after proving it points at an allowed provider host."""
     if not isinstance(raw, str) or not raw or UNSAFE_URL_CHARS.search(raw):
         raise DownloadRejected("the result URL is empty or contains characters that are not allowed")
@@ -100,7 +100,7 @@ def download_provider_file(*, url: str, dest_dir: Path | None = None) -> Downloa
     """Stream a provider result URL to a new temporary file in ``dest_dir`` (default: the system's)."""
     timeout = float(getattr(settings, "ANIMATE_DOWNLOAD_TIMEOUT", 60))
     deadline = time.monotonic() + float(getattr(settings, "ANIMATE_DOWNLOAD_MAX_SECONDS", 900))
-    current = _checked_url(url)
+    current = checked_provider_url(url)
     # trust_env=False: no proxy or .netrc credentials from the environment ever join a provider request.
     with httpx.Client(follow_redirects=False, timeout=timeout, trust_env=False) as client:
         for _hop in range(MAX_REDIRECTS + 1):
@@ -112,7 +112,7 @@ def download_provider_file(*, url: str, dest_dir: Path | None = None) -> Downloa
                         location = response.headers.get("location")
                         if not location:
                             raise DownloadFailed(f"redirect {response.status_code} without a Location")
-                        current = _checked_url(urljoin(str(current), location))
+                        current = checked_provider_url(urljoin(str(current), location))
                         continue
                     if response.status_code != 200:
                         error = (

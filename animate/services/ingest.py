@@ -4,11 +4,25 @@ Each result is keyed by (taskUUID, videoUUID) and applied at most once: the Outp
 both carry unique constraints, so duplicates, retries and replays change nothing. Slow I/O (downloading
 the video) happens outside any transaction; state changes happen in short transactions that lock the
 generation row.
+
+A generation takes at most ``numberResults`` results, whatever the order deliveries arrive in: each new
+videoUUID claims a place under the row lock (``result_admit``) before its video is fetched. A failure
+takes one place (Runware reports each result on its own, so a result that ended before the failure may
+still arrive after it); a done generation has none left. A body beyond that is stored and answered 2xx
+like any other, its webhook event is marked with the anomaly, and any cost it claims is written as a
+flagged ledger row that reconciliation shows, never added to the generation's actual cost.
+
+Webhook bodies are applied by one task per generation (``webhook_events_drain``) in arrival order, a
+bounded batch at a time so a storm for one generation never holds up the others; an identical body
+delivered again is counted on the first copy and queues nothing (``webhook_event_store``).
 """
 
 import contextlib
+import hashlib
 import json
 import logging
+import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -16,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,6 +41,7 @@ from animate.services import generations, ledger
 from animate.services.downloads import (
     DownloadFailed,
     DownloadRejected,
+    checked_provider_url,
     decode_inline_video,
     download_provider_file,
 )
@@ -47,6 +62,14 @@ class ApplySummary:
     outputs_created: int = 0
     duplicates: int = 0
     status: str = ""
+    anomalies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WebhookReceipt:
+    event_id: int
+    # An identical body was already stored (and not failed): counted on it, nothing queued.
+    duplicate: bool = False
 
 
 def _reject_constant(name: str) -> Any:
@@ -54,7 +77,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a valid JSON value")
 
 
-def webhook_receive(*, generation_id: int, secret: str, body: bytes, remote_addr: str | None) -> WebhookEvent:
+def webhook_receive(*, generation_id: int, secret: str, body: bytes, remote_addr: str | None) -> WebhookReceipt:
     """Authenticate and store one webhook body; processing happens in the background after commit."""
     generation = (
         Generation.objects.filter(pk=generation_id).only("id", "task_uuid", "webhook_secret_hashes").first()
@@ -71,29 +94,99 @@ def webhook_receive(*, generation_id: int, secret: str, body: bytes, remote_addr
     foreign = {result.task_uuid for result in results} - {str(generation.task_uuid)}
     if foreign:
         raise WebhookRejected(403, "The body's taskUUID does not belong to this generation.")
-    with transaction.atomic():
-        event = WebhookEvent.objects.create(generation=generation, body=payload, remote_addr=remote_addr)
-        from animate import tasks
-
-        # The task row commits with the event: one write, and no stored event without its processing.
-        tasks.process_webhook_event.enqueue(event.pk)
-    return event
+    return webhook_event_store(generation_id=generation.pk, payload=payload, remote_addr=remote_addr)
 
 
-def webhook_event_process(*, event_id: int) -> ApplySummary | None:
-    """Apply one stored webhook body. Returns None when it must wait for an earlier body of the same
-    generation: a generation's webhooks are applied in arrival order, so an error that Runware sends
-    after a success cannot overtake that success while its video is still downloading."""
-    event = WebhookEvent.objects.select_related("generation").get(pk=event_id)
-    if event.status != WebhookEvent.Status.RECEIVED:
-        return ApplySummary(status=event.generation.status)
-    stale = timezone.now() - timedelta(seconds=float(getattr(settings, "ANIMATE_WEBHOOK_CLAIM_SECONDS", 300)))
-    earlier = WebhookEvent.objects.filter(generation_id=event.generation_id, pk__lt=event_id).filter(
-        Q(status=WebhookEvent.Status.RECEIVED)
-        | Q(status=WebhookEvent.Status.PROCESSING, started_at__gt=stale)
+def body_digest(payload: Any) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def webhook_event_store(*, generation_id: int, payload: Any, remote_addr: str | None) -> WebhookReceipt:
+    """Store an authentic body and queue its processing; an identical body stored before is only counted.
+
+    A replay (Runware retrying, or anyone who holds the URL re-sending it) then costs an indexed lookup
+    and one counter update: no row, no task, nothing for the worker to wait on. A copy whose processing
+    failed does not count: the replay is stored and applied again.
+    """
+    digest = body_digest(payload)
+    original = (
+        WebhookEvent.objects.filter(generation_id=generation_id, body_sha256=digest)
+        .exclude(status=WebhookEvent.Status.FAILED)
+        .values_list("pk", flat=True)
+        .first()
     )
-    if earlier.exists():
-        return None
+    if original is not None:
+        WebhookEvent.objects.filter(pk=original).update(
+            duplicates=F("duplicates") + 1, last_duplicate_at=timezone.now()
+        )
+        return WebhookReceipt(event_id=original, duplicate=True)
+    with transaction.atomic():
+        event = WebhookEvent.objects.create(
+            generation_id=generation_id, body=payload, body_sha256=digest, remote_addr=remote_addr
+        )
+        # The task row commits with the event: no stored event without its processing.
+        webhook_drain_schedule(generation_id)
+    return WebhookReceipt(event_id=event.pk)
+
+
+def webhook_drain_schedule(generation_id: int) -> None:
+    """Queue the task that applies the generation's webhook bodies, unless one is queued already."""
+    if Generation.objects.filter(pk=generation_id, webhook_drain_queued=False).update(
+        webhook_drain_queued=True
+    ):
+        from animate import tasks  # tasks import services; imported here to keep the direction one-way
+
+        tasks.process_webhook_events.enqueue(generation_id)
+
+
+def _claim_expired() -> Any:
+    return timezone.now() - timedelta(seconds=float(getattr(settings, "ANIMATE_WEBHOOK_CLAIM_SECONDS", 300)))
+
+
+def webhook_events_drain(*, generation_id: int) -> str:
+    """Apply a generation's stored webhook bodies in arrival order, a bounded batch at a time.
+
+    Returns ``drained`` (nothing left), ``yielded`` (the batch is used up: the rest is queued again, behind
+    other generations' work) or ``busy`` (another run is applying one of its bodies and takes the rest: it
+    looks for more after each body, and this run's bodies were stored before it looked).
+
+    Bodies are applied one after the other so that an error Runware sends after a success cannot overtake
+    that success while its video is still downloading.
+    """
+    # Re-armed before looking: a body stored from now on queues another run.
+    Generation.objects.filter(pk=generation_id).update(webhook_drain_queued=False)
+    batch = int(getattr(settings, "ANIMATE_WEBHOOK_DRAIN_BATCH", 20))
+    deadline = time.monotonic() + float(getattr(settings, "ANIMATE_WEBHOOK_DRAIN_SECONDS", 1.0))
+    applied = 0
+    pending = WebhookEvent.objects.filter(generation_id=generation_id)
+    while True:
+        if pending.filter(status=WebhookEvent.Status.PROCESSING, started_at__gt=_claim_expired()).exists():
+            return "busy"
+        event = pending.filter(status=WebhookEvent.Status.RECEIVED).order_by("pk").first()
+        if event is None:
+            return "drained"
+        if applied >= batch or time.monotonic() > deadline:
+            webhook_drain_schedule(generation_id)
+            return "yielded"
+        try:
+            webhook_event_apply(event=event)
+        except Exception as exc:
+            # Marked failed with its reason (a rolled-back claim is marked here), so the next body's turn
+            # comes; a video that could not be fetched is fetched again by polling.
+            logger.exception("Webhook event %s of generation %s failed", event.pk, generation_id)
+            WebhookEvent.objects.filter(
+                pk=event.pk, status__in=[WebhookEvent.Status.RECEIVED, WebhookEvent.Status.PROCESSING]
+            ).update(
+                status=WebhookEvent.Status.FAILED,
+                detail=f"{type(exc).__name__}: {exc}"[:255],
+                processed_at=timezone.now(),
+            )
+        applied += 1
+
+
+def webhook_event_apply(*, event: WebhookEvent) -> ApplySummary:
+    """Claim one stored body and apply it; a body another run has claimed is left to it."""
     results = spec.parse_envelope(event.body)
     if not any(result.status == "success" for result in results):
         # Status-only bodies need no I/O: claim, apply and close them in one short write transaction.
@@ -108,7 +201,7 @@ def _apply_event(event: WebhookEvent, results: list[spec.VideoResult]) -> ApplyS
         status=WebhookEvent.Status.PROCESSING, started_at=timezone.now()
     )
     if not claimed:
-        return ApplySummary(status=event.generation.status)
+        return ApplySummary()
     try:
         summary = results_apply(generation_id=event.generation_id, results=results)
     except Exception as exc:
@@ -119,12 +212,19 @@ def _apply_event(event: WebhookEvent, results: list[spec.VideoResult]) -> ApplyS
         )
         raise
     detail = f"{summary.outputs_created} new output(s), {summary.duplicates} duplicate(s)"
+    if summary.anomalies:
+        detail += f", {len(summary.anomalies)} anomal{'y' if len(summary.anomalies) == 1 else 'ies'}"
     status = (
         WebhookEvent.Status.PROCESSED
-        if summary.outputs_created or not summary.duplicates
+        if summary.outputs_created or summary.anomalies or not summary.duplicates
         else WebhookEvent.Status.IGNORED
     )
-    WebhookEvent.objects.filter(pk=event_id).update(status=status, detail=detail, processed_at=timezone.now())
+    WebhookEvent.objects.filter(pk=event_id).update(
+        status=status,
+        detail=detail,
+        anomaly="; ".join(summary.anomalies)[:255],
+        processed_at=timezone.now(),
+    )
     return summary
 
 
@@ -133,6 +233,7 @@ def results_apply(*, generation_id: int, results: list[spec.VideoResult]) -> App
     the first such failure is raised once all are applied, so the caller can retry later."""
     task_uuid = str(Generation.objects.values_list("task_uuid", flat=True).get(pk=generation_id))
     created = duplicates = 0
+    anomalies: list[str] = []
     deferred: DownloadFailed | None = None
     for result in results:
         if result.task_uuid and result.task_uuid != task_uuid:
@@ -141,53 +242,168 @@ def results_apply(*, generation_id: int, results: list[spec.VideoResult]) -> App
         if result.status == "processing":
             _move(generation_id, Generation.Status.PROCESSING)
         elif result.status == "error":
-            if result.cost is not None:
-                # Errors carry no videoUUID; Runware ends a task with one error, so one key per task.
-                _charge(
-                    generation_id,
-                    key=f"{task_uuid}:error",
-                    cost=result.cost,
-                    kind=CostEntry.Kind.FAILED_CHARGED,
-                )
-            _move(
-                generation_id,
-                Generation.Status.FAILED,
-                error_code=result.error_code or "error",
-                error_message=result.error_message or "Runware reported an error for this task.",
-            )
+            anomaly = result_error_apply(generation_id=generation_id, task_uuid=task_uuid, result=result)
+            if anomaly:
+                anomalies.append(anomaly)
         elif result.status == "success":
             try:
-                if result_ingest(generation_id=generation_id, result=result):
-                    created += 1
-                else:
-                    duplicates += 1
+                outcome = result_ingest(generation_id=generation_id, result=result)
             except DownloadFailed as exc:
                 logger.warning(
                     "Result %s of generation %s not fetched yet: %s", result.video_uuid, generation_id, exc
                 )
                 deferred = deferred or exc
+                continue
+            if outcome == CREATED:
+                created += 1
+            elif outcome == DUPLICATE:
+                duplicates += 1
+            else:
+                anomalies.append(outcome)
+    for anomaly in anomalies:
+        logger.warning("Anomalous result for generation %s: %s", generation_id, anomaly)
     if deferred is not None:
         raise deferred
     status = Generation.objects.values_list("status", flat=True).get(pk=generation_id)
-    return ApplySummary(outputs_created=created, duplicates=duplicates, status=status)
+    return ApplySummary(
+        outputs_created=created, duplicates=duplicates, status=status, anomalies=tuple(anomalies)
+    )
 
 
 def _move(generation_id: int, status: str, **kwargs: str) -> bool:
+    current = Generation.objects.values_list("status", flat=True).get(pk=generation_id)
+    if current in Generation.TERMINAL or Generation.ORDER[status] <= Generation.ORDER[current]:
+        # Statuses only move forward, so a move that is a no-op now stays one: no lock needed.
+        return False
     with transaction.atomic():
         generation = Generation.objects.select_for_update().get(pk=generation_id)
         return generations.generation_transition(generation, status, **kwargs)
 
 
-def result_ingest(*, generation_id: int, result: spec.VideoResult) -> bool:
-    """Store one successful result; True if it created the output, False if it was already there."""
-    if not result.video_uuid:
-        raise ValueError("a successful result without videoUUID")
+# What ``result_ingest`` did with a result, when it is not an anomaly (then: the anomaly's description).
+CREATED = "created"
+DUPLICATE = "duplicate"
+
+
+def result_places(generation: Generation) -> int:
+    """How many results ``generation`` takes: numberResults, less the one place a failure ends."""
+    if generation.status == Generation.Status.DONE:
+        return len(generation.result_uuids)
+    return generation.number_results - (1 if generation.status == Generation.Status.FAILED else 0)
+
+
+def result_admit(*, generation_id: int, video_uuid: str, cost: Decimal | None) -> str | None:
+    """Take ``video_uuid`` as one of the generation's results, under the row lock; None when it is (or
+    already was) taken, else the anomaly, whose claimed cost is then recorded as a flagged ledger row."""
+    with transaction.atomic():
+        generation = Generation.objects.select_for_update().select_related("video").get(pk=generation_id)
+        if video_uuid in generation.result_uuids:
+            return None
+        places = result_places(generation)
+        if len(generation.result_uuids) < places:
+            generation.result_uuids = [*generation.result_uuids, video_uuid]
+            generation.save(update_fields=["result_uuids", "updated_at"])
+            return None
+        n = generation.number_results
+        if generation.status == Generation.Status.DONE:
+            anomaly = f"result {video_uuid} after the generation was done (numberResults {n})"
+        elif generation.status == Generation.Status.FAILED:
+            anomaly = f"result {video_uuid} after the generation failed (numberResults {n})"
+        else:
+            anomaly = f"result {video_uuid} beyond numberResults ({n})"
+        _charge_flagged(
+            generation,
+            key=f"{generation.task_uuid}:{video_uuid}",
+            cost=cost,
+            video_uuid=video_uuid,
+            reason=anomaly,
+        )
+        return anomaly
+
+
+def result_error_apply(*, generation_id: int, task_uuid: str, result: spec.VideoResult) -> str | None:
+    """Fail the generation with Runware's error and record its cost, once; None, or the anomaly when the
+    generation had no place left for it (all its results were in)."""
+    # Errors carry no videoUUID; Runware ends a task with one error, so one key per task.
+    key = f"{task_uuid}:error"
+    with transaction.atomic():
+        generation = Generation.objects.select_for_update().select_related("video").get(pk=generation_id)
+        if CostEntry.objects.filter(key=key).exists():
+            return None  # this error was applied before
+        if len(generation.result_uuids) >= generation.number_results:
+            anomaly = f"error after all {generation.number_results} result(s) were in"
+            _charge_flagged(
+                generation, key=key, cost=result.cost, reason=anomaly, kind=CostEntry.Kind.FAILED_CHARGED
+            )
+            return anomaly
+        if result.cost is not None:
+            _charge(generation_id, key=key, cost=result.cost, kind=CostEntry.Kind.FAILED_CHARGED)
+            generation.refresh_from_db(fields=["actual_cost"])  # the status event shows the new cost
+        generations.generation_transition(
+            generation,
+            Generation.Status.FAILED,
+            error_code=result.error_code or "error",
+            error_message=result.error_message or "Runware reported an error for this task.",
+        )
+    return None
+
+
+def _result_refuse(*, generation_id: int, result: spec.VideoResult, video_uuid: str, reason: str) -> str:
+    """A result whose video must not be fetched: the generation fails, its claimed cost is flagged."""
+    anomaly = f"result {video_uuid} refused: {reason}"
+    with transaction.atomic():
+        generation = Generation.objects.select_for_update().select_related("video").get(pk=generation_id)
+        _charge_flagged(
+            generation,
+            key=f"{generation.task_uuid}:{video_uuid}",
+            cost=result.cost,
+            video_uuid=video_uuid,
+            reason=anomaly,
+        )
+        generations.generation_transition(
+            generation, Generation.Status.FAILED, error_code="resultRejected", error_message=reason
+        )
+    return anomaly
+
+
+def _video_uuid(result: spec.VideoResult) -> str:
+    try:
+        return str(uuid.UUID(str(result.video_uuid)))
+    except ValueError:
+        raise ValueError("a successful result without a valid videoUUID") from None
+
+
+def _refusal(result: spec.VideoResult) -> str | None:
+    """Why a result's video must not be fetched, known before any I/O; None to go ahead."""
+    if result.video_url:
+        try:
+            checked_provider_url(result.video_url)
+        except DownloadRejected as exc:
+            return str(exc)
+        return None
+    if not (result.video_base64_data or result.video_data_uri):
+        return "the result carries neither a video URL nor inline video data"
+    return None
+
+
+def result_ingest(*, generation_id: int, result: spec.VideoResult) -> str:
+    """Store one successful result: ``CREATED``, ``DUPLICATE`` (already stored) or the anomaly."""
+    video_uuid = _video_uuid(result)
     generation = Generation.objects.get(pk=generation_id)
-    key = f"{generation.task_uuid}:{result.video_uuid}"
+    key = f"{generation.task_uuid}:{video_uuid}"
+    output = Output.objects.filter(generation=generation, video_uuid=video_uuid).first()
+    if output is not None and (result.cost is None or CostEntry.objects.filter(key=key).exists()):
+        return DUPLICATE  # a replay of a stored result costs two indexed lookups and no write
+    if output is None and (reason := _refusal(result)) is not None:
+        return _result_refuse(
+            generation_id=generation_id, result=result, video_uuid=video_uuid, reason=reason
+        )
+    anomaly = result_admit(generation_id=generation_id, video_uuid=video_uuid, cost=result.cost)
+    if anomaly is not None:
+        return anomaly
     if result.cost is not None:
         # Runware charged for this result whether or not its video ever reaches our storage.
-        _charge(generation_id, key=key, cost=result.cost, video_uuid=result.video_uuid)
-    output = Output.objects.filter(generation=generation, video_uuid=result.video_uuid).first()
+        _charge(generation_id, key=key, cost=result.cost, video_uuid=video_uuid)
     created = output is None
     if output is None:
         _move(generation_id, Generation.Status.RECEIVING)
@@ -206,7 +422,7 @@ def result_ingest(*, generation_id: int, result: spec.VideoResult) -> bool:
         try:
             output = output_store(
                 generation=generation,
-                video_uuid=result.video_uuid,
+                video_uuid=video_uuid,
                 path=downloaded.path,
                 content_type=downloaded.content_type,
                 seed=result.seed,
@@ -222,7 +438,7 @@ def result_ingest(*, generation_id: int, result: spec.VideoResult) -> bool:
             )
             raise
     _record(generation_id=generation_id, output=output, announce=created)
-    return created
+    return CREATED if created else DUPLICATE
 
 
 def _charge(
@@ -249,6 +465,31 @@ def _charge(
         total = generation.cost_entries.filter(flagged=False).aggregate(total=Sum("amount"))["total"]
         generation.actual_cost = ledger.amount_total(total)
         generation.save(update_fields=["actual_cost", "updated_at"])
+
+
+def _charge_flagged(
+    generation: Generation,
+    *,
+    key: str,
+    cost: Decimal | None,
+    reason: str,
+    kind: str = CostEntry.Kind.RESULT,
+    video_uuid: str | None = None,
+) -> None:
+    """A cost claimed by an anomalous body: a flagged ledger row, kept out of the generation's actual
+    cost until reconciliation says otherwise. A claim of nothing writes nothing. The caller holds the
+    generation's row lock."""
+    if not cost or CostEntry.objects.filter(key=key).exists():
+        return
+    CostEntry.objects.create(
+        key=key,
+        kind=kind,
+        video_uuid=video_uuid,
+        amount=cost,
+        flagged=True,
+        flag_reason=reason[:255],
+        **ledger.entry_facts(generation),
+    )
 
 
 def _record(*, generation_id: int, output: Output, announce: bool) -> None:

@@ -27,7 +27,7 @@ class RecoverySummary:
     abandoned_tasks: int = 0
     submits: int = 0
     polls: int = 0
-    webhook_events: int = 0
+    webhook_events: int = 0  # generations whose stored webhook bodies are applied again
 
 
 def _pending(task: Any) -> set[int]:
@@ -65,7 +65,7 @@ def generations_recover() -> RecoverySummary:
     """Give every unfinished generation and unprocessed webhook its background task again."""
     pending_submits = _pending(tasks.submit_generation)
     pending_polls = _pending(tasks.poll_generation)
-    pending_events = _pending(tasks.process_webhook_event)
+    pending_events = _pending(tasks.process_webhook_events)
     submits = polls = events = 0
     with transaction.atomic():
         for generation_id in Generation.objects.filter(status=Generation.Status.QUEUED).values_list(
@@ -83,15 +83,14 @@ def generations_recover() -> RecoverySummary:
         unprocessed = WebhookEvent.objects.filter(
             status__in=[WebhookEvent.Status.RECEIVED, WebhookEvent.Status.PROCESSING]
         )
-        for event in unprocessed.only("id", "status"):
-            if event.pk in pending_events:
-                continue
-            if event.status == WebhookEvent.Status.PROCESSING:
-                # Its processing died with its worker; applying it again is safe (idempotent ingestion).
-                WebhookEvent.objects.filter(pk=event.pk).update(
-                    status=WebhookEvent.Status.RECEIVED, started_at=None
-                )
-            tasks.process_webhook_event.enqueue(event.pk)
+        # Processing that died with its worker is safe to apply again (idempotent ingestion).
+        unprocessed.filter(status=WebhookEvent.Status.PROCESSING).exclude(
+            generation_id__in=pending_events
+        ).update(status=WebhookEvent.Status.RECEIVED, started_at=None)
+        waiting = set(unprocessed.values_list("generation_id", flat=True)) - pending_events
+        for generation_id in sorted(waiting):
+            Generation.objects.filter(pk=generation_id).update(webhook_drain_queued=True)
+            tasks.process_webhook_events.enqueue(generation_id)
             events += 1
     summary = RecoverySummary(submits=submits, polls=polls, webhook_events=events)
     if submits or polls or events:

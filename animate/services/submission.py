@@ -17,7 +17,7 @@ from animate.logredact import redact
 from animate.models import Asset, Generation
 from animate.runware import spec
 from animate.runware.client import RunwareClient, RunwareError, RunwareTransportError
-from animate.services import generations
+from animate.services import generations, leases
 from animate.services.signed_media import asset_signed_url
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,8 @@ def _redacted(task: dict[str, Any]) -> dict[str, Any]:
 
 
 def _claim(generation_id: int) -> tuple[Generation, str] | str:
-    """Take the right to send: a fresh webhook secret (its hash added to the valid ones) and a lease."""
+    """Take the right to send: a fresh webhook secret (its hash added to the valid ones) and a lease, unless
+    a live run holds one (a lease whose holder is gone is taken over at once: ``services.leases``)."""
     lease = timedelta(seconds=float(getattr(settings, "ANIMATE_SUBMIT_LEASE_SECONDS", 120)))
     with transaction.atomic():
         generation = (
@@ -82,7 +83,11 @@ def _claim(generation_id: int) -> tuple[Generation, str] | str:
         if generation.status != Generation.Status.QUEUED:
             return "skipped"
         now = timezone.now()
-        if generation.submit_started_at and now - generation.submit_started_at < lease:
+        if (
+            generation.submit_started_at
+            and now - generation.submit_started_at < lease
+            and leases.lease_holder_alive(generation.submit_lease_owner)
+        ):
             # Another run is sending right now; look again once its lease has run out.
             tasks_module().submit_generation.using(run_after=generation.submit_started_at + lease).enqueue(
                 generation_id
@@ -92,8 +97,15 @@ def _claim(generation_id: int) -> tuple[Generation, str] | str:
         generation.webhook_secret_hashes = [*generation.webhook_secret_hashes, digest]
         generation.submit_attempts += 1
         generation.submit_started_at = now
+        generation.submit_lease_owner = leases.lease_owner()
         generation.save(
-            update_fields=["webhook_secret_hashes", "submit_attempts", "submit_started_at", "updated_at"]
+            update_fields=[
+                "webhook_secret_hashes",
+                "submit_attempts",
+                "submit_started_at",
+                "submit_lease_owner",
+                "updated_at",
+            ]
         )
     return generation, secret
 

@@ -1,4 +1,5 @@
 import base64
+import json
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -131,60 +132,111 @@ def _event(generation, body, **fields):
 
 def test_webhook_events_of_a_generation_are_applied_in_arrival_order(generation, video_b64):
     first = _event(generation, {"data": [success(generation, video_b64).raw]})
-    second = _event(
-        generation,
-        {
-            "errors": [
-                {"taskUUID": str(generation.task_uuid), "status": "error", "code": "x", "message": "after"}
-            ]
-        },
-    )
-    assert ingest.webhook_event_process(event_id=second.pk) is None  # waits for the first
-    assert ingest.webhook_event_process(event_id=first.pk).outputs_created == 1
-    assert ingest.webhook_event_process(event_id=second.pk) is not None
+    second = _event(generation, _error_body(generation, "after"))
+    assert ingest.webhook_events_drain(generation_id=generation.pk) == "drained"
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.status, second.status) == ("processed", "processed")
+    assert first.processed_at <= second.started_at
+    generation.refresh_from_db()
+    assert generation.status == "failed" and generation.outputs.count() == 1
+
+
+def _error_body(generation, message, **extra):
+    item = {"taskUUID": str(generation.task_uuid), "status": "error", "code": "x", "message": message}
+    return {"errors": [{**item, **extra}]}
+
+
+def test_a_drain_leaves_bodies_to_a_run_that_is_applying_one(generation, settings):
+    _event(generation, {"data": []}, status="processing", started_at=timezone.now())
+    waiting = _event(generation, {"data": [status_item(generation, "processing").raw]})
+    assert ingest.webhook_events_drain(generation_id=generation.pk) == "busy"
+    waiting.refresh_from_db()
+    assert waiting.status == "received"
 
 
 def test_an_event_stuck_in_processing_stops_blocking_after_the_claim_expires(generation, settings):
     settings.ANIMATE_WEBHOOK_CLAIM_SECONDS = 60
     _event(generation, {"data": []}, status="processing", started_at=timezone.now() - timedelta(minutes=5))
-    later = _event(generation, {"data": [status_item(generation, "processing").raw]})
-    assert ingest.webhook_event_process(event_id=later.pk) is not None
+    _event(generation, {"data": [status_item(generation, "processing").raw]})
+    assert ingest.webhook_events_drain(generation_id=generation.pk) == "drained"
     generation.refresh_from_db()
     assert generation.status == "processing"
 
 
+def test_a_drain_yields_after_its_batch_and_queues_the_rest_behind_other_work(
+    generation, settings, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.ANIMATE_WEBHOOK_DRAIN_BATCH = 3
+    for _ in range(5):
+        _event(generation, {"data": [status_item(generation, "processing").raw]})
+    assert ingest.webhook_events_drain(generation_id=generation.pk) == "yielded"
+    assert WebhookEvent.objects.filter(status="received").count() == 2
+    generation.refresh_from_db()
+    assert generation.webhook_drain_queued
+    assert DBTaskResult.objects.get().args_kwargs["args"] == [generation.pk]
+    assert ingest.webhook_events_drain(generation_id=generation.pk) == "drained"
+    assert not WebhookEvent.objects.filter(status="received").exists()
+
+
+def test_a_body_that_fails_is_marked_failed_and_the_next_one_still_gets_its_turn(
+    generation, video_b64, monkeypatch
+):
+    broken = _event(generation, {"data": [status_item(generation, "processing").raw]})
+    after = _event(generation, {"data": [success(generation, video_b64).raw]})
+    real = ingest.results_apply
+
+    def fails_once(**kwargs):
+        monkeypatch.setattr(ingest, "results_apply", real)
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(ingest, "results_apply", fails_once)
+    assert ingest.webhook_events_drain(generation_id=generation.pk) == "drained"
+    broken.refresh_from_db()
+    after.refresh_from_db()
+    assert (broken.status, after.status) == ("failed", "processed")
+    assert broken.detail == "RuntimeError: database went away"
+
+
 def test_a_processed_event_is_never_applied_twice(generation, video_b64):
     event = _event(generation, {"data": [success(generation, video_b64).raw]})
-    ingest.webhook_event_process(event_id=event.pk)
-    summary = ingest.webhook_event_process(event_id=event.pk)
+    ingest.webhook_event_apply(event=event)
+    summary = ingest.webhook_event_apply(event=event)
     assert summary.outputs_created == 0 and Output.objects.count() == 1
 
 
-def test_a_charged_result_whose_video_is_refused_is_still_in_the_ledger(generation, settings):
-    settings.RUNWARE_MEDIA_HOSTS = ["im.runware.ai"]
-    refused = spec.parse_result(
+def _refused(generation, cost):
+    return spec.parse_result(
         {
             "taskType": "videoInference",
             "taskUUID": str(generation.task_uuid),
             "status": "success",
             "videoUUID": str(uuid.uuid4()),
             "videoURL": "https://evil.example.com/x.mp4",
-            "cost": 0.01,
+            "cost": cost,
         }
     )
-    from animate.services.downloads import DownloadRejected
 
-    with pytest.raises(DownloadRejected):
-        ingest.results_apply(generation_id=generation.pk, results=[refused])
+
+def test_a_result_refused_for_its_url_fails_the_run_and_its_cost_is_only_flagged(generation, settings):
+    settings.RUNWARE_MEDIA_HOSTS = ["im.runware.ai"]
+    summary = ingest.results_apply(generation_id=generation.pk, results=[_refused(generation, 0.01)])
     generation.refresh_from_db()
     assert generation.status == "failed" and generation.error_code == "resultRejected"
+    assert "'evil.example.com' is not on RUNWARE_MEDIA_HOSTS" in generation.error_message
     entry = CostEntry.objects.get()
-    assert entry.amount == Decimal("0.0100") and not generation.outputs.exists()
-    assert entry.kind == CostEntry.Kind.RESULT and entry.video_uuid is not None
-    assert generation.actual_cost == Decimal("0.0100")
+    assert entry.amount == Decimal("0.0100") and entry.flagged and entry.video_uuid is not None
+    assert entry.flag_reason.startswith("result ") and "refused" in entry.flag_reason
+    assert generation.actual_cost is None and not generation.outputs.exists()
+    assert len(summary.anomalies) == 1 and "refused" in summary.anomalies[0]
+
+
+def test_a_refused_result_that_claims_nothing_writes_no_ledger_row(generation, settings):
+    settings.RUNWARE_MEDIA_HOSTS = ["im.runware.ai"]
+    ingest.results_apply(generation_id=generation.pk, results=[_refused(generation, 0)])
+    assert not CostEntry.objects.exists()
 
 
 def test_an_error_that_carries_a_cost_is_charged_once(generation):
@@ -273,3 +325,137 @@ def test_a_generation_with_ledger_rows_cannot_be_deleted(hooked_generation):
     with pytest.raises(ProtectedError):
         generation.delete()
     assert CostEntry.objects.count() == 1
+
+
+# --- anomalies: bodies beyond what the generation asked for ----------------------------------------
+
+
+@pytest.fixture
+def one_result(generation, video_b64):
+    """A one-result generation, done, with its $0.03 result charged."""
+    Generation.objects.filter(pk=generation.pk).update(number_results=1)
+    ingest.results_apply(generation_id=generation.pk, results=[success(generation, video_b64, cost=0.03)])
+    generation.refresh_from_db()
+    assert generation.status == "done" and generation.actual_cost == Decimal("0.0300")
+    return generation
+
+
+def test_a_new_result_after_a_one_result_generation_is_done_adds_no_output_and_only_a_flagged_cost(
+    one_result, video_b64
+):
+    extra = success(one_result, video_b64, cost=0.5)
+    event = _event(one_result, {"data": [extra.raw]})
+    assert ingest.webhook_events_drain(generation_id=one_result.pk) == "drained"
+    one_result.refresh_from_db()
+    event.refresh_from_db()
+    assert one_result.outputs.count() == 1 and one_result.status == "done"
+    assert one_result.actual_cost == Decimal("0.0300")
+    assert event.status == "processed" and event.detail.endswith("1 anomaly")
+    assert event.anomaly == f"result {extra.video_uuid} after the generation was done (numberResults 1)"
+    flagged = CostEntry.objects.get(flagged=True)
+    assert (flagged.amount, flagged.flag_reason, str(flagged.video_uuid)) == (
+        Decimal("0.5000"),
+        event.anomaly,
+        extra.video_uuid,
+    )
+
+
+def test_an_error_with_a_cost_after_done_is_flagged_and_changes_nothing_else(one_result):
+    event = _event(one_result, _error_body(one_result, "late", cost=0.2))
+    ingest.webhook_events_drain(generation_id=one_result.pk)
+    one_result.refresh_from_db()
+    event.refresh_from_db()
+    assert (one_result.status, one_result.error_message, one_result.actual_cost) == (
+        "done",
+        "",
+        Decimal("0.03"),
+    )
+    assert event.anomaly == "error after all 1 result(s) were in"
+    flagged = CostEntry.objects.get(flagged=True)
+    assert flagged.kind == CostEntry.Kind.FAILED_CHARGED and flagged.amount == Decimal("0.2000")
+
+
+def test_outputs_never_exceed_number_results_even_within_one_body(generation, video_b64):
+    Generation.objects.filter(pk=generation.pk).update(number_results=1)
+    first, second = success(generation, video_b64, seed=1), success(generation, video_b64, seed=2)
+    summary = ingest.results_apply(generation_id=generation.pk, results=[first, second, second])
+    generation.refresh_from_db()
+    assert generation.outputs.get().seed == 1 and generation.result_uuids == [first.video_uuid]
+    assert (
+        summary.anomalies
+        == (f"result {second.video_uuid} after the generation was done (numberResults 1)",) * 2
+    )
+    assert generation.actual_cost == Decimal("0.0100")
+    assert CostEntry.objects.filter(flagged=True).count() == 1  # the repeated claim is one row
+
+
+def test_a_failed_generation_keeps_one_place_for_the_failure(generation, video_b64):
+    # numberResults 2: after Runware's error only one success can still be one of its results.
+    ingest.results_apply(generation_id=generation.pk, results=[status_item(generation, "error", code="x")])
+    late = [success(generation, video_b64, seed=1), success(generation, video_b64, seed=2)]
+    summary = ingest.results_apply(generation_id=generation.pk, results=late)
+    generation.refresh_from_db()
+    assert generation.status == "failed" and generation.outputs.count() == 1
+    assert summary.anomalies == (
+        f"result {late[1].video_uuid} after the generation failed (numberResults 2)",
+    )
+
+
+def test_an_identical_body_is_counted_on_its_first_copy_and_queues_nothing(
+    hooked_generation, django_assert_num_queries
+):
+    from django_tasks_db.models import DBTaskResult
+
+    generation, secret = hooked_generation()
+    body = json.dumps({"data": [status_item(generation, "processing").raw]}).encode()
+    first = ingest.webhook_receive(generation_id=generation.pk, secret=secret, body=body, remote_addr=None)
+    # Key order and spacing do not make a body new.
+    again = json.dumps(json.loads(body), indent=2, sort_keys=True).encode()
+    with django_assert_num_queries(3):  # the generation, the indexed lookup of the body, the counter
+        replay = ingest.webhook_receive(
+            generation_id=generation.pk, secret=secret, body=again, remote_addr=None
+        )
+    assert (first.duplicate, replay.duplicate, replay.event_id) == (False, True, first.event_id)
+    event = WebhookEvent.objects.get()
+    assert event.duplicates == 1 and event.last_duplicate_at is not None
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_a_replay_of_a_body_whose_processing_failed_is_stored_and_applied_again(hooked_generation):
+    generation, secret = hooked_generation()
+    body = json.dumps({"data": [status_item(generation, "processing").raw]}).encode()
+    first = ingest.webhook_receive(generation_id=generation.pk, secret=secret, body=body, remote_addr=None)
+    WebhookEvent.objects.filter(pk=first.event_id).update(status="failed")
+    replay = ingest.webhook_receive(generation_id=generation.pk, secret=secret, body=body, remote_addr=None)
+    assert not replay.duplicate and replay.event_id != first.event_id
+
+
+def test_a_burst_of_bodies_queues_one_task_for_the_generation(hooked_generation):
+    from django_tasks_db.models import DBTaskResult
+
+    generation, secret = hooked_generation()
+    for n in range(5):
+        body = json.dumps({"data": [status_item(generation, "processing", progress=n).raw]}).encode()
+        ingest.webhook_receive(generation_id=generation.pk, secret=secret, body=body, remote_addr=None)
+    assert WebhookEvent.objects.count() == 5 and DBTaskResult.objects.count() == 1
+
+
+def test_a_result_arriving_while_the_last_place_is_downloading_is_beyond_number_results(
+    generation, video_b64, monkeypatch
+):
+    from animate.services import downloads
+
+    def unavailable(*, url, dest_dir=None):
+        raise downloads.DownloadFailed("still downloading elsewhere")
+
+    monkeypatch.setattr(ingest, "download_provider_file", unavailable)
+    Generation.objects.filter(pk=generation.pk).update(number_results=1)
+    slow = spec.parse_result(
+        {**success(generation, video_b64).raw, "videoURL": "https://im.runware.ai/a.mp4"}
+    )
+    with pytest.raises(downloads.DownloadFailed):
+        ingest.results_apply(generation_id=generation.pk, results=[slow])
+    other = success(generation, video_b64)
+    summary = ingest.results_apply(generation_id=generation.pk, results=[other])
+    assert summary.anomalies == (f"result {other.video_uuid} beyond numberResults (1)",)
+    assert not Output.objects.exists()

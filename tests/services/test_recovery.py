@@ -1,4 +1,10 @@
+import socket
+import subprocess
+import sys
+from decimal import Decimal
+
 import pytest
+from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -46,14 +52,18 @@ def test_work_that_is_already_pending_is_not_enqueued_twice(make_generation):
 
 def test_webhook_events_left_unprocessed_are_processed_again(make_generation):
     generation = make_generation("submitted")
+    other = make_generation("submitted")
     received = WebhookEvent.objects.create(generation=generation, body={"data": []})
-    stuck = WebhookEvent.objects.create(generation=generation, body={"data": []}, status="processing")
-    done = WebhookEvent.objects.create(generation=generation, body={"data": []}, status="processed")
+    stuck = WebhookEvent.objects.create(generation=other, body={"data": []}, status="processing")
+    done = WebhookEvent.objects.create(generation=other, body={"data": []}, status="processed")
     assert recovery.generations_recover().webhook_events == 2
     stuck.refresh_from_db()
-    assert stuck.status == "received"
-    assert sorted(args[0] for args in _tasks(tasks.process_webhook_event)) == [received.pk, stuck.pk]
-    assert done.pk not in {args[0] for args in _tasks(tasks.process_webhook_event)}
+    done.refresh_from_db()
+    assert (stuck.status, done.status) == ("received", "processed")
+    # One task per generation applies all of its bodies, in order.
+    assert sorted(args[0] for args in _tasks(tasks.process_webhook_events)) == [generation.pk, other.pk]
+    assert received.status == "received"
+    assert recovery.generations_recover().webhook_events == 0  # already pending
 
 
 def test_only_tasks_of_the_embedded_workers_are_declared_dead(make_generation):
@@ -111,4 +121,29 @@ def test_a_generation_whose_poller_died_completes_after_a_restart(
         row.claim(f"{WORKER_PREFIX}9-killed")
     _recover()  # what the next embedded start does before its workers run
     generation = wait_terminal(generation)
+    assert generation.status == "done" and generation.outputs.count() == 1
+
+
+@pytest.mark.timeout(120)
+def test_a_submission_cut_off_by_a_crash_is_sent_at_once_after_the_restart(
+    live_server, settings, team, member, image_asset, video_asset
+):
+    fast_settings(settings)
+    settings.ANIMATE_SUBMIT_LEASE_SECONDS = 120
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait(30)
+    # The process that took the lease died while sending; nothing has the generation's task any more.
+    generation = Generation.objects.create(
+        team=team,
+        created_by=member,
+        image=image_asset,
+        video=video_asset,
+        parameters={"resolution": "480p", "fps": 8},
+        estimated_cost=Decimal("0.0100"),
+        submit_attempts=1,
+        submit_started_at=timezone.now(),
+        submit_lease_owner=f"{socket.gethostname()}:{dead.pid}:0a1b2c3d4e5f",
+    )
+    _recover()  # what the next start does before its workers run
+    generation = wait_terminal(generation, timeout=60)  # well inside the 120 s lease
     assert generation.status == "done" and generation.outputs.count() == 1

@@ -1,4 +1,7 @@
 import json
+import socket
+import subprocess
+import sys
 from datetime import timedelta
 from decimal import Decimal
 
@@ -175,3 +178,27 @@ def test_the_stored_task_hides_the_webhook_secret_and_signed_tokens():
     clean = submission._redacted(task)
     assert "SECRET" not in json.dumps(clean) and "TOKEN" not in json.dumps(clean)
     assert clean["inputs"]["referenceVideos"] == ["uuid"]
+
+
+@respx.mock
+def test_a_lease_whose_holder_died_is_taken_over_at_once(generation):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait(30)
+    Generation.objects.filter(pk=generation.pk).update(
+        submit_started_at=timezone.now(), submit_lease_owner=f"{socket.gethostname()}:{dead.pid}:0a1b2c3d4e5f"
+    )
+    respx.post(API).mock(side_effect=_ack)
+    assert submission.generation_submit(generation_id=generation.pk) == "submitted"
+
+
+def test_a_lease_of_a_live_holder_is_waited_out(generation):
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        Generation.objects.filter(pk=generation.pk).update(
+            submit_started_at=timezone.now(),
+            submit_lease_owner=f"{socket.gethostname()}:{alive.pid}:0a1b2c3d4e5f",
+        )
+        assert submission.generation_submit(generation_id=generation.pk) == "busy"
+    finally:
+        alive.kill()
+        alive.wait(30)
