@@ -5,7 +5,6 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.http import JsonResponse
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -18,14 +17,15 @@ from animate.api.serializers import (
     AssetSerializer,
 )
 from animate.models import Asset
-from animate.services.media import MediaRejected, asset_create, asset_summary
+from animate.services.media import MediaRejected, asset_store, asset_summary, upload_content_kind
 from animate.uploads import MULTIPART_ALLOWANCE, UploadRefusal, file_limits, request_upload_refusal
 
 
-def asset_data(request: Request, asset: Asset) -> dict[str, Any]:
+def asset_data(request: Request, asset: Asset, *, reused: bool = False) -> dict[str, Any]:
     summary = asset_summary(asset)
     return {
         **summary,
+        "reused": reused,
         "url": request.build_absolute_uri(summary["url"]),
         "poster": request.build_absolute_uri(summary["poster"]) if summary["poster"] else None,
         "sha256": asset.sha256,
@@ -41,20 +41,30 @@ def _limits_text() -> str:
     return f"{limits['image'] // 2**20} MiB (images) and {limits['video'] // 2**20} MiB (videos)"
 
 
-def upload_kinds(uploaded: UploadedFile, kind: str | None) -> tuple[list[str], bool]:
-    """Which kinds to try an upload as, and whether the client said (or the name tells) which it is.
+def _named_kind(uploaded: UploadedFile) -> str | None:
+    """The kind the file's name (else its declared type) says it is, if either says."""
+    named = mimetypes.guess_type(uploaded.name or "")[0] or ""
+    if not named.startswith(("image/", "video/")):
+        named = (uploaded.content_type or "").split(";")[0].strip().lower()
+    if named.startswith("image/"):
+        return Asset.Kind.IMAGE
+    if named.startswith("video/"):
+        return Asset.Kind.VIDEO
+    return None
 
-    The kind asked for is the only one tried. Otherwise the declared type, else the file name, orders
-    the attempts; what the file *is* is decided by its content, so the other kind is tried as well.
-    """
+
+KIND_NOUNS = {Asset.Kind.IMAGE: "an image", Asset.Kind.VIDEO: "a video"}
+
+
+def upload_kinds(uploaded: UploadedFile, kind: str | None) -> tuple[list[str], str | None]:
+    """Which kinds to try an upload as, and the kind its name says. The kind asked for, else the one the
+    name says, is the only one tried; a name that says nothing leaves it to the content."""
     if kind:
-        return [kind], True
-    declared = (uploaded.content_type or "").split(";")[0].strip().lower()
-    if not declared.startswith(("image/", "video/")):
-        declared = mimetypes.guess_type(uploaded.name or "")[0] or ""
-    if declared.startswith("video/"):
-        return [Asset.Kind.VIDEO, Asset.Kind.IMAGE], True
-    return [Asset.Kind.IMAGE, Asset.Kind.VIDEO], declared.startswith("image/")
+        return [kind], None
+    named = _named_kind(uploaded)
+    if named is not None:
+        return [named], named
+    return [Asset.Kind.IMAGE, Asset.Kind.VIDEO], None
 
 
 class UploadRefused(exceptions.APIException):
@@ -150,28 +160,34 @@ class AssetListApi(ApiView):
         payload = self.UploadInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         uploaded = payload.validated_data["file"]
-        started = timezone.now()
         rejections: list[str] = []
-        asset = None
-        kind = payload.validated_data.get("kind") or query.validated_data.get("kind")
-        kinds, hinted = upload_kinds(uploaded, kind)
+        stored = None
+        requested = payload.validated_data.get("kind") or query.validated_data.get("kind")
+        kinds, named = upload_kinds(uploaded, requested)
         for kind in kinds:
             uploaded.seek(0)
             try:
-                asset = asset_create(
+                stored = asset_store(
                     team=self.member.team, user=request.user, kind=kind, uploaded_file=uploaded
                 )
                 break
             except MediaRejected as exc:
                 rejections.append(exc.message)
-        if asset is None:
-            # With a declared kind, its verdict is the useful one; without, say why it is neither.
+        if stored is None and named is not None:
+            uploaded.seek(0)
+            actual = upload_content_kind(uploaded)
+            if actual is not None and actual != named:
+                # Unasked, a file whose name and content disagree is refused: one of the two is a mistake.
+                rejections = [
+                    f"The file is named like {KIND_NOUNS[named]} ({uploaded.name}) but holds "
+                    f"{KIND_NOUNS[actual]}; rename it, or say which it is with kind."
+                ]
+        if stored is None:
+            # With a requested or named kind, its verdict is the useful one; else say why it is neither.
+            hinted = requested is not None or named is not None
             raise exceptions.ValidationError({"file": rejections[:1] if hinted else rejections})
-        # asset_create hands back the team's existing asset for bytes it has seen before; a row older
-        # than this request is such a reuse.
-        reused = asset.created_at < started
-        body = AssetSerializer(asset_data(request, asset)).data
-        return Response(body, status=status.HTTP_200_OK if reused else status.HTTP_201_CREATED)
+        body = AssetSerializer(asset_data(request, stored.asset, reused=stored.reused)).data
+        return Response(body, status=status.HTTP_200_OK if stored.reused else status.HTTP_201_CREATED)
 
 
 class AssetDetailApi(ApiView):

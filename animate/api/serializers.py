@@ -46,6 +46,9 @@ class AssetSerializer(serializers.Serializer):
     )
     sha256 = serializers.CharField()
     created_at = serializers.DateTimeField()
+    reused = serializers.BooleanField(
+        help_text="On upload: the team had these bytes already, and this is that asset (answered 200)."
+    )
 
 
 class AssetPageSerializer(serializers.Serializer):

@@ -77,7 +77,9 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a valid JSON value")
 
 
-def webhook_receive(*, generation_id: int, secret: str, body: bytes, remote_addr: str | None) -> WebhookReceipt:
+def webhook_receive(
+    *, generation_id: int, secret: str, body: bytes, remote_addr: str | None
+) -> WebhookReceipt:
     """Authenticate and store one webhook body; processing happens in the background after commit."""
     generation = (
         Generation.objects.filter(pk=generation_id).only("id", "task_uuid", "webhook_secret_hashes").first()

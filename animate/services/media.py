@@ -391,8 +391,20 @@ def _store_with_files(instance: Asset | Output, *, name: str, content: File, pos
         raise
 
 
+@dataclass(frozen=True)
+class StoredAsset:
+    asset: Asset
+    # The team had these bytes already (this request, or one racing it, did not create the row).
+    reused: bool
+
+
 def asset_create(*, team: Team, user: Any, kind: str, uploaded_file: UploadedFile | File) -> Asset:
     """Validate, hash and store an upload; the same bytes uploaded again in a team reuse their Asset."""
+    return asset_store(team=team, user=user, kind=kind, uploaded_file=uploaded_file).asset
+
+
+def asset_store(*, team: Team, user: Any, kind: str, uploaded_file: UploadedFile | File) -> StoredAsset:
+    """``asset_create``, telling whether the asset was new or the team's existing one for these bytes."""
     if kind not in Asset.Kind.values:
         raise ValueError(f"unknown asset kind {kind!r}")
     field = kind  # the upload form names its fields after the kinds
@@ -411,7 +423,7 @@ def asset_create(*, team: Team, user: Any, kind: str, uploaded_file: UploadedFil
     with _hashed_local_file(uploaded_file) as (path, sha256, size):
         existing = Asset.objects.filter(team=team, sha256=sha256, kind=kind).first()
         if existing is not None:
-            return existing
+            return StoredAsset(existing, reused=True)
         asset = Asset(
             team=team,
             uploaded_by=user if getattr(user, "is_authenticated", False) else None,
@@ -435,8 +447,21 @@ def asset_create(*, team: Team, user: Any, kind: str, uploaded_file: UploadedFil
             existing = Asset.objects.filter(team=team, sha256=sha256).first()
             if existing is None:
                 raise
-            return existing
-    return asset
+            return StoredAsset(existing, reused=True)
+    return StoredAsset(asset, reused=False)
+
+
+def upload_content_kind(uploaded_file: UploadedFile | File) -> str | None:
+    """What an upload's bytes are (``image`` or ``video``) whatever its name says; None when neither.
+    Nothing is stored."""
+    with _hashed_local_file(uploaded_file) as (path, _sha256, _size):
+        for kind, probe in ((Asset.Kind.IMAGE, probe_image), (Asset.Kind.VIDEO, probe_video)):
+            try:
+                probe(path)
+            except MediaRejected:
+                continue
+            return kind
+    return None
 
 
 def _apply_video_info(instance: Asset | Output, info: VideoInfo) -> None:

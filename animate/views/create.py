@@ -129,14 +129,17 @@ def asset_upload(request: HttpRequest) -> JsonResponse:
         )
     kind = form.cleaned_data["kind"]
     try:
-        asset = media.asset_create(
+        stored = media.asset_store(
             team=membership.team, user=request.user, kind=kind, uploaded_file=form.cleaned_data["file"]
         )
     except media.MediaRejected as exc:
         label = AssetUploadForm.KIND_LABELS[kind]
         message = exc.message if label.lower() in exc.message.lower() else f"{label}: {exc.message}"
         return JsonResponse({"field": exc.field or kind, "error": message}, status=400)
-    return JsonResponse(asset_payload(asset), status=201)
+    # The team's existing asset for the same bytes is answered 200 and says so.
+    return JsonResponse(
+        {**asset_payload(stored.asset), "reused": stored.reused}, status=200 if stored.reused else 201
+    )
 
 
 @login_required

@@ -49,8 +49,28 @@ def test_uploading_a_video_without_kind_is_recognised_as_a_video(api, mp4_path):
     assert isinstance(body["warnings"], list)
 
 
-def test_the_content_decides_the_kind_not_the_declared_type(api, png_path):
+def test_unasked_a_file_whose_name_and_content_disagree_is_refused_naming_file(api, png_path, settings):
     upload = SimpleUploadedFile("character.mp4", png_path.read_bytes(), content_type="video/mp4")
+
+    response = api.post(ASSETS, {"file": upload}, format="multipart")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": {
+            "file": [
+                "The file is named like a video (character.mp4) but holds an image; rename it, "
+                "or say which it is with kind."
+            ]
+        }
+    }
+    assert not Asset.objects.exists()
+    # Asked for as an image, the same bytes are one.
+    upload.seek(0)
+    assert api.post(ASSETS, {"file": upload, "kind": "image"}, format="multipart").status_code == 201
+
+
+def test_a_file_whose_name_says_nothing_is_taken_for_what_its_content_is(api, png_path):
+    upload = SimpleUploadedFile("upload", png_path.read_bytes(), content_type="application/octet-stream")
 
     response = api.post(ASSETS, {"file": upload}, format="multipart")
 
@@ -62,10 +82,36 @@ def test_uploading_the_same_file_again_answers_200_with_the_existing_asset(api, 
     first = upload_file(api, png_path)
     second = upload_file(api, png_path)
 
-    assert first.status_code == 201
-    assert second.status_code == 200
+    assert (first.status_code, first.json()["reused"]) == (201, False)
+    assert (second.status_code, second.json()["reused"]) == (200, True)
     assert second.json()["id"] == first.json()["id"]
     assert Asset.objects.count() == 1
+
+
+@pytest.mark.timeout(120)
+def test_concurrent_identical_uploads_store_one_asset_and_all_but_one_say_it_was_reused(
+    live_server, member, png_path
+):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    token = Token.objects.create(user=member).key
+    content = png_path.read_bytes()
+
+    def upload(_: int) -> httpx.Response:
+        return httpx.post(
+            f"{live_server.url}{ASSETS}",
+            files={"file": ("character.png", content, "image/png")},
+            headers={"Authorization": f"Token {token}"},
+            timeout=60,
+        )
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        responses = list(pool.map(upload, range(20)))
+    answers = sorted((r.status_code, r.json()["reused"]) for r in responses)
+    assert answers == [(200, True)] * 19 + [(201, False)]
+    assert Asset.objects.count() == 1 and {r.json()["id"] for r in responses} == {Asset.objects.get().pk}
 
 
 def test_a_text_file_named_mp4_is_rejected_naming_file_and_nothing_is_stored(api, settings, tmp_path):
