@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -26,6 +26,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from animate.api.authentication import ThrottledTokenAuthentication
 from animate.api.serializers import (
     ErrorsSerializer,
 )
@@ -165,7 +166,7 @@ class ApiView(APIView):
     parser_classes = [JSONParser]
     # Token first, so an anonymous API client is told 401 with ``WWW-Authenticate: Token`` instead of
     # the bare 403 DRF gives when the first authenticator (session) has no challenge to offer.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [ThrottledTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated, IsTeamMember]
     membership: Membership | None = None
 

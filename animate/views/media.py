@@ -156,12 +156,14 @@ def _request_user(request: HttpRequest) -> Any:
     """The session user, or the owner of an API token: the API hands out these media URLs to token clients."""
     if request.user.is_authenticated:
         return request.user
-    from rest_framework.authentication import TokenAuthentication
-    from rest_framework.exceptions import AuthenticationFailed
+    from rest_framework.exceptions import AuthenticationFailed, Throttled
+
+    from animate.api.authentication import ThrottledTokenAuthentication
 
     try:
-        authenticated = TokenAuthentication().authenticate(request)  # type: ignore[arg-type]
-    except AuthenticationFailed:
+        authenticated = ThrottledTokenAuthentication().authenticate(request)  # type: ignore[arg-type]
+    except (AuthenticationFailed, Throttled):
+        # A locked-out address is told nothing more than a bad token is: 404, like any non-member.
         return None
     return authenticated[0] if authenticated else None
 

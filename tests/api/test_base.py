@@ -28,6 +28,37 @@ def test_a_token_made_with_drf_create_token_authenticates(creator, image):
     assert [item["id"] for item in response.json()["results"]] == [image.pk]
 
 
+def test_failed_tokens_are_rate_limited_per_address_even_for_a_right_token_then(creator, settings):
+    from datetime import timedelta
+
+    from axes.models import AccessAttempt
+
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=15)
+    good = Token.objects.create(user=creator).key
+    client = APIClient(REMOTE_ADDR="10.3.3.3")
+    for guess in ("a" * 40, "b" * 40, "c" * 40):
+        client.credentials(HTTP_AUTHORIZATION=f"Token {guess}")
+        assert client.get(ASSETS).status_code == 401
+    client.credentials(HTTP_AUTHORIZATION=f"Token {good}")
+    locked = client.get(ASSETS)
+    assert locked.status_code == 429
+    assert locked.json() == {
+        "errors": {
+            "detail": ["Too many failed attempts with API tokens from this address. Try again in 15 minutes."]
+        }
+    }
+    assert locked["Retry-After"] == "900"
+    # The media views take tokens too: no confirmation there either.
+    assert client.get("/m/assets/1/file").status_code == 404
+    # Another address is not affected; the attempts are on the admin's lockout list.
+    other = APIClient(REMOTE_ADDR="10.6.6.6")
+    other.credentials(HTTP_AUTHORIZATION=f"Token {good}")
+    assert other.get(ASSETS).status_code == 200
+    attempt = AccessAttempt.objects.get()
+    assert (attempt.ip_address, attempt.username, attempt.failures_since_start) == ("10.3.3.3", None, 3)
+
+
 @pytest.mark.parametrize(
     ("method", "url"),
     [("get", ASSETS), ("post", ASSETS), ("get", f"{ASSETS}1/"), ("post", QUOTE), ("get", GENERATIONS),
