@@ -62,6 +62,12 @@ def _wake_workers(**kwargs: Any) -> None:
 
 class EmbeddedWorkers:
     active: list[Any] = []
+    _threads: list[threading.Thread] = []
+
+    @classmethod
+    def threads_alive(cls) -> list[threading.Thread]:
+        """The worker threads of this process that are running (for /healthz)."""
+        return [thread for thread in cls._threads if thread.is_alive()]
 
     def __init__(self) -> None:
         self.workers: list[Any] = []
@@ -87,6 +93,7 @@ class EmbeddedWorkers:
             self.workers.append(worker)
             self.threads.append(thread)
             EmbeddedWorkers.active.append(worker)
+            EmbeddedWorkers._threads.append(thread)
             thread.start()
         logger.info("Started %d embedded task worker thread(s)", count)
 
@@ -107,6 +114,8 @@ class EmbeddedWorkers:
                 EmbeddedWorkers.active.remove(worker)
         for thread in self.threads:
             thread.join(timeout)
+            if thread in EmbeddedWorkers._threads:
+                EmbeddedWorkers._threads.remove(thread)
         self.workers.clear()
         self.threads.clear()
 
@@ -130,6 +139,9 @@ async def lifespan(scope: dict, receive: Any, send: Any) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            from animate.health import startup_warnings_log
+
+            startup_warnings_log()
             events.set_server_loop(asyncio.get_running_loop())
             if settings.EMBEDDED_WORKER:
                 await asyncio.to_thread(_recover)

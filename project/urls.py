@@ -8,6 +8,7 @@ from animate.health import healthz
 from animate.webhooks import RunwareWebhookView
 
 urlpatterns = [
+    # Answered by animate.health.HealthCheckMiddleware before this resolver; named here for reverse().
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),

@@ -51,3 +51,56 @@ def test_development_uses_the_sandbox_unless_a_real_key_is_set():
         "RUNWARE_SANDBOX": False,
         "RUNWARE_API_URL": "https://api.runware.ai/v1",
     }
+
+
+PRODUCTION = {"DEBUG": "0", "SECRET_KEY": "k3y-" + "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"}
+
+
+def test_production_turns_on_https_only_and_hsts():
+    keys = (
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_HSTS_PRELOAD",
+    )
+    result = _settings(PRODUCTION, *keys, "CSRF_COOKIE_SECURE", "SECURE_REDIRECT_EXEMPT")
+    assert json.loads(result.stdout) == {
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_HSTS_SECONDS": 31536000,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SECURE_HSTS_PRELOAD": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_REDIRECT_EXEMPT": ["^healthz$"],
+    }
+    behind_proxy = _settings(PRODUCTION | {"TRUST_X_FORWARDED_PROTO": "1"}, "SECURE_PROXY_SSL_HEADER")
+    assert json.loads(behind_proxy.stdout) == {"SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"]}
+
+
+def test_development_keeps_plain_http():
+    result = _settings({"DEBUG": "1"}, "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS")
+    assert json.loads(result.stdout) == {
+        "SECURE_SSL_REDIRECT": None,
+        "SECURE_HSTS_SECONDS": None,
+    }  # Django: off
+
+
+def test_check_deploy_is_clean_in_production_settings(tmp_path):
+    from tests.livehelpers import manage
+
+    env = PRODUCTION | {"ALLOWED_HOSTS": "studio.example.com"}
+    output = manage(tmp_path, env, "check", "--deploy", "--fail-level", "WARNING")
+    assert "System check identified no issues (0 silenced)." in output
+
+
+def test_check_says_when_allowed_hosts_would_refuse_every_request(tmp_path):
+    from tests.livehelpers import _clean_environment
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=settings.BASE_DIR,
+        env=_clean_environment(PRODUCTION | {"VAR_DIR": str(tmp_path)}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "animate.W001" in result.stderr and "ALLOWED_HOSTS is empty" in result.stderr
