@@ -186,9 +186,10 @@ CONTENT_SECURITY_POLICY = {
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
-    }
+    from animate.channel_layer import layer_config
+
+    # channels-redis, with socket timeouts past its blocking wait and Redis outages ridden out.
+    CHANNEL_LAYERS = {"default": layer_config(REDIS_URL, prefix=os.environ.get("REDIS_PREFIX", "asgi"))}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

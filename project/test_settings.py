@@ -19,3 +19,6 @@ MEDIA_ROOT = VAR_DIR / f"test-media-{os.getpid()}"
 
 # WhiteNoise serves from the finders in tests; an existing STATIC_ROOT keeps it from warning on every request.
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# Every HTML page the suite renders is checked for inline code the Content-Security-Policy would refuse.
+MIDDLEWARE = ["tests.inline_code_guard.InlineCodeGuard", *MIDDLEWARE]  # noqa: F405

@@ -6,6 +6,7 @@ import os
 import pytest
 from channels.layers import channel_layers
 
+from animate.channel_layer import layer_config
 from tests.livehelpers import fast_settings, submit
 from tests.test_consumers import _events_until, _open
 
@@ -15,10 +16,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.timeout(120)]
 @pytest.fixture
 def redis_layer(settings):
     settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": ["redis://127.0.0.1:6379/5"], "prefix": f"animate-test-{os.getpid()}"},
-        }
+        "default": layer_config("redis://127.0.0.1:6379/5", prefix=f"animate-test-{os.getpid()}")
     }
     channel_layers.backends.clear()
     yield
@@ -29,7 +27,7 @@ def test_live_events_flow_through_redis(redis_layer, live_server, settings, memb
     from channels.layers import get_channel_layer
 
     fast_settings(settings)
-    assert type(get_channel_layer()).__name__ == "RedisChannelLayer"
+    assert type(get_channel_layer()).__name__ == "ResilientRedisChannelLayer"
     with _open(live_server, member) as ws:
         assert json.loads(ws.recv(timeout=5))["type"] == "snapshot"
         generation = submit(member, image_asset, video_asset)

@@ -29,8 +29,38 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        violations = _watch_for_csp_violations(browser)
         yield browser
         browser.close()
+    # Every page a browser test opens runs under the real Content-Security-Policy: nothing may be refused.
+    assert not violations, violations
+
+
+def _watch_for_csp_violations(browser: object) -> list[str]:
+    """Collect what Chromium reports refusing under the CSP, on every page of every context."""
+    violations: list[str] = []
+
+    def watch(page: object) -> None:
+        def on_console(message: object) -> None:
+            if "Content Security Policy" in message.text:  # type: ignore[attr-defined]
+                violations.append(f"{page.url}: {message.text}")  # type: ignore[attr-defined]
+
+        page.on("console", on_console)  # type: ignore[attr-defined]
+
+    new_context, new_page = browser.new_context, browser.new_page  # type: ignore[attr-defined]
+
+    def watched_context(*args: object, **kwargs: object) -> object:
+        context = new_context(*args, **kwargs)
+        context.on("page", watch)
+        return context
+
+    def watched_page(*args: object, **kwargs: object) -> object:
+        page = new_page(*args, **kwargs)
+        watch(page)
+        return page
+
+    browser.new_context, browser.new_page = watched_context, watched_page  # type: ignore[attr-defined]
+    return violations
 
 
 @pytest.fixture
