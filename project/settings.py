@@ -212,6 +212,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Animate Studio API",
     "DESCRIPTION": "Drive Runware's Wan2.2 Animate model (runware:200@8) for a team.",
     "VERSION": "1.0.0",
+    # The schema endpoint itself is not an operation of the API.
+    "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI assets are served from the sidecar package: nothing is fetched from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

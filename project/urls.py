@@ -23,3 +23,16 @@ urlpatterns = [
 ]
 if settings.RUNWARE_SANDBOX:
     urlpatterns.append(path("sandbox/", include("animate.runware.sandbox.urls")))
+
+
+def not_found(request, exception=None):
+    """404s of the API (an id that is not a number, a path that does not exist) in the API's error shape."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"errors": {"detail": ["No such URL in the API."]}}, status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = not_found

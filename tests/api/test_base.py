@@ -168,3 +168,10 @@ def test_naming_a_team_the_caller_is_not_in_is_403(creator, other_team, image, n
 
     assert response.status_code == 403
     assert "detail" in response.json()["errors"]
+
+
+def test_a_url_of_the_api_that_does_not_exist_is_a_404_in_the_error_shape(creator):
+    # Found by the schema fuzzing: an id that is not a number never reaches a view.
+    response = api_client(creator).get(f"{ASSETS}not-a-number/")
+    assert response.status_code == 404
+    assert response.json() == {"errors": {"detail": ["No such URL in the API."]}}
