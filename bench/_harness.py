@@ -21,11 +21,22 @@ def free_port() -> int:
 
 
 def setup_django(var_dir: Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    # The server runs as in production (DEBUG off: no query log, no debug cursors), over plain HTTP on
+    # loopback, in embedded mode (the worker threads inside the server).
     env = {
-        "DJANGO_SETTINGS_MODULE": "project.settings",
-        "DEBUG": "1",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only-" + "k" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        # No Runware here: the generations are driven by the benchmark's own webhooks. The one poll each
+        # gets when the server starts is refused at once (the discard port); see bench/settings.py.
+        "RUNWARE_API_KEY": "bench-unused",
+        "RUNWARE_API_URL": "http://127.0.0.1:9/v1",
+        "RUNWARE_MAX_RETRIES": "0",
         "VAR_DIR": str(var_dir),
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "ERROR",
         **(extra_env or {}),
     }
     os.environ.update(env)
@@ -40,7 +51,8 @@ def setup_django(var_dir: Path, extra_env: dict[str, str] | None = None) -> dict
 
 
 @contextmanager
-def server(env: dict[str, str], *, workers: int = 1):
+def server(env: dict[str, str], *, workers: int = 1, pids: list[int] | None = None):
+    """A uvicorn server process on a free port, yielding its URL (its pid appended to ``pids``)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [
@@ -61,6 +73,8 @@ def server(env: dict[str, str], *, workers: int = 1):
         str(workers),
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=os.environ | env | {"PUBLIC_BASE_URL": url})
+    if pids is not None:
+        pids.append(process.pid)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -86,3 +100,22 @@ def scratch_dir():
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+@contextmanager
+def postgres_database(base_url: str = "postgres://postgres@127.0.0.1:5432"):
+    """A throw-away PostgreSQL database of this run (named after the pid): its URL, dropped afterwards."""
+    import psycopg
+
+    name = f"animate_bench_{os.getpid()}"
+    with psycopg.connect(f"{base_url}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{base_url}/{name}"
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(f"{base_url}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -103,7 +103,9 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the in-process worker threads read while a request writes; IMMEDIATE takes the write
-    # lock at BEGIN so two writers queue on busy_timeout instead of failing with "database is locked".
+    # lock at BEGIN so two writers queue instead of failing with "database is locked". The threads of
+    # this process queue for it in Python, not in SQLite's sleeping busy handler (animate/sqlite).
+    DATABASES["default"]["ENGINE"] = "animate.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
         "transaction_mode": "IMMEDIATE",

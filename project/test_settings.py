@@ -10,7 +10,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 from project.settings import *  # noqa: F403
 from project.settings import DATABASES, VAR_DIR
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "animate.sqlite":
     # A file, not :memory:, so the live ASGI server's threads and the test share one database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 

@@ -150,8 +150,8 @@ def webhook_events_drain(*, generation_id: int) -> str:
     """Apply a generation's stored webhook bodies in arrival order, a bounded batch at a time.
 
     Returns ``drained`` (nothing left), ``yielded`` (the batch is used up: the rest is queued again, behind
-    other generations' work) or ``busy`` (another run is applying one of its bodies and takes the rest: it
-    looks for more after each body, and this run's bodies were stored before it looked).
+    other generations' work) or ``busy`` (another run is applying this generation's bodies: it looks for
+    more once done with its own, and this run's bodies were stored before it looked).
 
     Bodies are applied one after the other so that an error Runware sends after a success cannot overtake
     that success while its video is still downloading.
@@ -161,51 +161,78 @@ def webhook_events_drain(*, generation_id: int) -> str:
     batch = int(getattr(settings, "ANIMATE_WEBHOOK_DRAIN_BATCH", 20))
     deadline = time.monotonic() + float(getattr(settings, "ANIMATE_WEBHOOK_DRAIN_SECONDS", 1.0))
     applied = 0
-    pending = WebhookEvent.objects.filter(generation_id=generation_id)
     while True:
-        if pending.filter(status=WebhookEvent.Status.PROCESSING, started_at__gt=_claim_expired()).exists():
-            return "busy"
-        event = pending.filter(status=WebhookEvent.Status.RECEIVED).order_by("pk").first()
-        if event is None:
-            return "drained"
         if applied >= batch or time.monotonic() > deadline:
-            webhook_drain_schedule(generation_id)
-            return "yielded"
-        try:
-            webhook_event_apply(event=event)
-        except Exception as exc:
-            # Marked failed with its reason (a rolled-back claim is marked here), so the next body's turn
-            # comes; a video that could not be fetched is fetched again by polling.
-            logger.exception("Webhook event %s of generation %s failed", event.pk, generation_id)
-            WebhookEvent.objects.filter(
-                pk=event.pk, status__in=[WebhookEvent.Status.RECEIVED, WebhookEvent.Status.PROCESSING]
-            ).update(
-                status=WebhookEvent.Status.FAILED,
-                detail=f"{type(exc).__name__}: {exc}"[:255],
-                processed_at=timezone.now(),
+            if WebhookEvent.objects.filter(
+                generation_id=generation_id, status=WebhookEvent.Status.RECEIVED
+            ).exists():
+                webhook_drain_schedule(generation_id)
+                return "yielded"
+            return "drained"
+        claimed = _claim_batch(generation_id, limit=batch - applied)
+        if claimed is None:
+            return "busy"
+        if not claimed:
+            return "drained"
+        for event in claimed:
+            try:
+                _apply_claimed(event, spec.parse_envelope(event.body))
+            except Exception as exc:
+                # Marked failed with its reason, so the next body's turn comes; a video that could not
+                # be fetched is fetched again by polling.
+                logger.exception("Webhook event %s of generation %s failed", event.pk, generation_id)
+                WebhookEvent.objects.filter(pk=event.pk, status=WebhookEvent.Status.PROCESSING).update(
+                    status=WebhookEvent.Status.FAILED,
+                    detail=f"{type(exc).__name__}: {exc}"[:255],
+                    processed_at=timezone.now(),
+                )
+        applied += len(claimed)
+
+
+def _claim_batch(generation_id: int, *, limit: int) -> list[WebhookEvent] | None:
+    """Take the oldest ``limit`` received bodies of the generation for this run, in one write; None when
+    another run holds some (claims are made under the generation's row lock, so two runs never both
+    hold bodies of one generation)."""
+    with transaction.atomic():
+        Generation.objects.select_for_update().filter(pk=generation_id).values_list("pk").first()
+        events = WebhookEvent.objects.filter(generation_id=generation_id)
+        if events.filter(status=WebhookEvent.Status.PROCESSING, started_at__gt=_claim_expired()).exists():
+            return None
+        claimed = list(events.filter(status=WebhookEvent.Status.RECEIVED).order_by("pk")[:limit])
+        if claimed:
+            WebhookEvent.objects.filter(pk__in=[event.pk for event in claimed]).update(
+                status=WebhookEvent.Status.PROCESSING, started_at=timezone.now()
             )
-        applied += 1
+    return claimed
 
 
 def webhook_event_apply(*, event: WebhookEvent) -> ApplySummary:
     """Claim one stored body and apply it; a body another run has claimed is left to it."""
-    results = spec.parse_envelope(event.body)
-    if not any(result.status == "success" for result in results):
-        # Status-only bodies need no I/O: claim, apply and close them in one short write transaction.
-        with transaction.atomic():
-            return _apply_event(event, results)
-    return _apply_event(event, results)
+    return _apply_event(event, spec.parse_envelope(event.body))
 
 
 def _apply_event(event: WebhookEvent, results: list[spec.VideoResult]) -> ApplySummary:
-    event_id = event.pk
-    claimed = WebhookEvent.objects.filter(pk=event_id, status=WebhookEvent.Status.RECEIVED).update(
+    claimed = WebhookEvent.objects.filter(pk=event.pk, status=WebhookEvent.Status.RECEIVED).update(
         status=WebhookEvent.Status.PROCESSING, started_at=timezone.now()
     )
     if not claimed:
         return ApplySummary()
+    return _apply_claimed(event, results)
+
+
+def _apply_claimed(event: WebhookEvent, results: list[spec.VideoResult]) -> ApplySummary:
+    """Apply a body this run has claimed (it is ``processing``) and close it."""
+    event_id = event.pk
+    if not any(result.status == "success" for result in results):
+        # Status-only bodies need no I/O: applied and closed in one short write transaction.
+        with transaction.atomic():
+            return _apply_results(event_id, event.generation_id, results)
+    return _apply_results(event_id, event.generation_id, results)
+
+
+def _apply_results(event_id: int, generation_id: int, results: list[spec.VideoResult]) -> ApplySummary:
     try:
-        summary = results_apply(generation_id=event.generation_id, results=results)
+        summary = results_apply(generation_id=generation_id, results=results)
     except Exception as exc:
         WebhookEvent.objects.filter(pk=event_id).update(
             status=WebhookEvent.Status.FAILED,

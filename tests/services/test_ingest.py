@@ -137,7 +137,7 @@ def test_webhook_events_of_a_generation_are_applied_in_arrival_order(generation,
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.status, second.status) == ("processed", "processed")
-    assert first.processed_at <= second.started_at
+    assert first.processed_at <= second.processed_at
     generation.refresh_from_db()
     assert generation.status == "failed" and generation.outputs.count() == 1
 
