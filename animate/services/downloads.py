@@ -24,6 +24,8 @@ from urllib.parse import urljoin
 import httpx
 from django.conf import settings
 
+from animate.runware.client import shared_ssl_context
+
 MAX_REDIRECTS = 3
 CHUNK = 256 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -102,7 +104,9 @@ def download_provider_file(*, url: str, dest_dir: Path | None = None) -> Downloa
     deadline = time.monotonic() + float(getattr(settings, "ANIMATE_DOWNLOAD_MAX_SECONDS", 900))
     current = checked_provider_url(url)
     # trust_env=False: no proxy or .netrc credentials from the environment ever join a provider request.
-    with httpx.Client(follow_redirects=False, timeout=timeout, trust_env=False) as client:
+    with httpx.Client(
+        follow_redirects=False, timeout=timeout, trust_env=False, verify=shared_ssl_context()
+    ) as client:
         for _hop in range(MAX_REDIRECTS + 1):
             try:
                 with client.stream(

@@ -156,8 +156,6 @@ def webhook_events_drain(*, generation_id: int) -> str:
     Bodies are applied one after the other so that an error Runware sends after a success cannot overtake
     that success while its video is still downloading.
     """
-    # Re-armed before looking: a body stored from now on queues another run.
-    Generation.objects.filter(pk=generation_id).update(webhook_drain_queued=False)
     batch = int(getattr(settings, "ANIMATE_WEBHOOK_DRAIN_BATCH", 20))
     deadline = time.monotonic() + float(getattr(settings, "ANIMATE_WEBHOOK_DRAIN_SECONDS", 1.0))
     applied = 0
@@ -169,7 +167,8 @@ def webhook_events_drain(*, generation_id: int) -> str:
                 webhook_drain_schedule(generation_id)
                 return "yielded"
             return "drained"
-        claimed = _claim_batch(generation_id, limit=batch - applied)
+        limit = batch - applied
+        claimed = _claim_batch(generation_id, limit=limit)
         if claimed is None:
             return "busy"
         if not claimed:
@@ -187,14 +186,18 @@ def webhook_events_drain(*, generation_id: int) -> str:
                     processed_at=timezone.now(),
                 )
         applied += len(claimed)
+        if len(claimed) < limit:
+            # Every body stored since the claim has queued another run (the claim re-armed it).
+            return "drained"
 
 
 def _claim_batch(generation_id: int, *, limit: int) -> list[WebhookEvent] | None:
     """Take the oldest ``limit`` received bodies of the generation for this run, in one write; None when
-    another run holds some (claims are made under the generation's row lock, so two runs never both
-    hold bodies of one generation)."""
+    another run holds some. The update of the generation's row locks it first, so claims of one
+    generation are made one at a time and two runs never both hold its bodies."""
     with transaction.atomic():
-        Generation.objects.select_for_update().filter(pk=generation_id).values_list("pk").first()
+        # Re-armed under the lock, before looking: a body stored from now on queues another run.
+        Generation.objects.filter(pk=generation_id).update(webhook_drain_queued=False)
         events = WebhookEvent.objects.filter(generation_id=generation_id)
         if events.filter(status=WebhookEvent.Status.PROCESSING, started_at__gt=_claim_expired()).exists():
             return None

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 
+from animate.runware.client import shared_ssl_context
 from animate.runware.sandbox import outbound
 from animate.runware.sandbox.faults import Faults
 
@@ -97,7 +98,7 @@ class Courier:
 
     def _run(self) -> None:
         policy = RetryPolicy.from_settings()
-        with httpx.Client(follow_redirects=False) as client:
+        with httpx.Client(follow_redirects=False, verify=shared_ssl_context()) as client:
             while (message := self._queue.get()) is not None:
                 try:
                     self._deliver(client, policy, *message)
