@@ -150,6 +150,15 @@ class WebhookEvent(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        constraints = [
+            # One live copy of a body per generation, even when its replays arrive at the same instant;
+            # a copy whose processing failed does not count, so a replay of it is stored and applied.
+            models.UniqueConstraint(
+                fields=["generation", "body_sha256"],
+                condition=~Q(status="failed") & ~Q(body_sha256=""),
+                name="webhookevent_one_live_copy_of_a_body",
+            ),
+        ]
         indexes = [
             models.Index(fields=["generation", "received_at"]),
             models.Index(fields=["generation", "body_sha256"]),

@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -112,24 +112,30 @@ def webhook_event_store(*, generation_id: int, payload: Any, remote_addr: str | 
     failed does not count: the replay is stored and applied again.
     """
     digest = body_digest(payload)
-    original = (
-        WebhookEvent.objects.filter(generation_id=generation_id, body_sha256=digest)
-        .exclude(status=WebhookEvent.Status.FAILED)
-        .values_list("pk", flat=True)
-        .first()
+    original = _live_copy(generation_id, digest)
+    if original is None:
+        try:
+            with transaction.atomic():
+                event = WebhookEvent.objects.create(
+                    generation_id=generation_id, body=payload, body_sha256=digest, remote_addr=remote_addr
+                )
+                # The task row commits with the event: no stored event without its processing.
+                webhook_drain_schedule(generation_id)
+            return WebhookReceipt(event_id=event.pk)
+        except IntegrityError:
+            # An identical body arriving at the same instant was stored first.
+            original = _live_copy(generation_id, digest)
+            if original is None:
+                raise
+    WebhookEvent.objects.filter(pk=original).update(
+        duplicates=F("duplicates") + 1, last_duplicate_at=timezone.now()
     )
-    if original is not None:
-        WebhookEvent.objects.filter(pk=original).update(
-            duplicates=F("duplicates") + 1, last_duplicate_at=timezone.now()
-        )
-        return WebhookReceipt(event_id=original, duplicate=True)
-    with transaction.atomic():
-        event = WebhookEvent.objects.create(
-            generation_id=generation_id, body=payload, body_sha256=digest, remote_addr=remote_addr
-        )
-        # The task row commits with the event: no stored event without its processing.
-        webhook_drain_schedule(generation_id)
-    return WebhookReceipt(event_id=event.pk)
+    return WebhookReceipt(event_id=original, duplicate=True)
+
+
+def _live_copy(generation_id: int, digest: str) -> int | None:
+    live = WebhookEvent.objects.filter(generation_id=generation_id, body_sha256=digest)
+    return live.exclude(status=WebhookEvent.Status.FAILED).values_list("pk", flat=True).first()
 
 
 def webhook_drain_schedule(generation_id: int) -> None:
