@@ -115,6 +115,9 @@ class GenerationSerializer(serializers.Serializer):
     image = serializers.IntegerField(help_text="Asset id of the character image.")
     video = serializers.IntegerField(help_text="Asset id of the driving video.")
     parent = serializers.IntegerField(allow_null=True, help_text="The generation this one re-runs, if any.")
+    board = serializers.IntegerField(
+        allow_null=True, help_text="The board that receives its results, if any."
+    )
     created_by = serializers.CharField(allow_null=True, help_text="Username of whoever submitted it.")
     parameters = serializers.JSONField(
         help_text="The spec parameters chosen, flat, named as Runware names them."
