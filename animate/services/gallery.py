@@ -178,7 +178,7 @@ def _date_conditions(filters: GalleryFilters) -> Q:
 def gallery_outputs(*, membership: Membership, filters: GalleryFilters) -> QuerySet[Output]:
     """The team's outputs matching ``filters``, annotated for a card and sorted (no runs)."""
     outputs = review.outputs_annotated(
-        Output.objects.filter(team_id=membership.team_id), user=membership.user
+        Output.objects.filter(team_id=membership.team_id), user_id=membership.user_id
     ).select_related("generation__created_by")
     outputs = outputs.filter(archived_at__isnull=filters.archived != ARCHIVED_ONLY)
     outputs = outputs.filter(_generation_conditions(filters, "generation__") & _date_conditions(filters))
@@ -281,7 +281,7 @@ def gallery_page(
         {
             output.pk: output
             for output in review.outputs_annotated(
-                Output.objects.filter(pk__in=output_ids), user=membership.user
+                Output.objects.filter(pk__in=output_ids), user_id=membership.user_id
             ).select_related("generation__created_by")
         }
         if output_ids
@@ -338,3 +338,16 @@ def gallery_neighbours(
         .values_list("pk", flat=True)
     )
     return preceding.first(), following.first()
+
+
+def card_facts(parameters: dict[str, Any]) -> dict[str, str]:
+    """Mode, price tier and output format of a generation's stored parameters (defaults filled in)."""
+    try:
+        tier = pricing.tier_for_task(parameters)
+    except ValueError:
+        tier = pricing.FALLBACK_TIER
+    return {
+        "mode": str(parameters.get("mode") or DEFAULT_MODE),
+        "tier": tier,
+        "output_format": str(parameters.get("outputFormat") or DEFAULT_FORMAT),
+    }

@@ -112,12 +112,12 @@ def rating_expression() -> Subquery:
     return Subquery(ratings)
 
 
-def outputs_annotated(outputs: QuerySet[Output], *, user: Any) -> QuerySet[Output]:
-    """``review_state``, ``rating`` and ``starred`` (by ``user``) on every output, in the same query."""
+def outputs_annotated(outputs: QuerySet[Output], *, user_id: int | None) -> QuerySet[Output]:
+    """``review_state``, ``rating`` and ``starred`` (by that user) on every output, in the same query."""
     return outputs.annotate(
         review_state=review_state_expression(),
         rating=rating_expression(),
-        starred=Exists(Star.objects.filter(output=OuterRef("pk"), user_id=getattr(user, "pk", None))),
+        starred=Exists(Star.objects.filter(output=OuterRef("pk"), user_id=user_id)),
     )
 
 

@@ -138,3 +138,10 @@ def shares_active(membership: Membership) -> QuerySet[ShareLink]:
     if membership.role != Membership.Role.ADMIN:
         links = links.filter(Q(created_by_id=membership.user_id))
     return links.order_by("expires_at", "pk")
+
+
+def share_label(share: ShareLink) -> str:
+    """What a link shows, in words (for the lists of links)."""
+    if share.output_id is not None:
+        return f"Output #{share.output_id}"
+    return f"Board “{share.board.name}”" if share.board else "A board"
