@@ -119,8 +119,13 @@ for (const button of root.querySelectorAll("[data-star]")) {
 
 const bar = document.getElementById("selection-bar");
 
+// Outputs in the order they were ticked: the first becomes A on the compare page.
+const ticked = [];
+
 function selected(kind) {
-  return [...root.querySelectorAll(`[data-select][data-kind="${kind}"]:checked`)].map((input) => Number(input.value));
+  const ids = [...root.querySelectorAll(`[data-select][data-kind="${kind}"]:checked`)].map((input) => Number(input.value));
+  if (kind !== "output") return ids;
+  return ids.sort((x, y) => ticked.indexOf(x) - ticked.indexOf(y));
 }
 
 function renderSelection() {
@@ -137,7 +142,13 @@ function renderSelection() {
 }
 
 root.addEventListener("change", (event) => {
-  if (event.target.matches("[data-select]")) renderSelection();
+  if (!event.target.matches("[data-select]")) return;
+  const id = Number(event.target.value);
+  if (event.target.dataset.kind === "output") {
+    if (ticked.includes(id)) ticked.splice(ticked.indexOf(id), 1);
+    if (event.target.checked) ticked.push(id);
+  }
+  renderSelection();
 });
 bar.querySelector("[data-clear-selection]").addEventListener("click", () => {
   root.querySelectorAll("[data-select]:checked").forEach((input) => (input.checked = false));

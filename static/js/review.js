@@ -35,8 +35,26 @@ const rejectButton = root.querySelector("[data-reject]");
 const rejectForm = document.getElementById("reject-form");
 const rating = document.getElementById("rating");
 
+function addToHistory(event) {
+  // The newest verdict is the one whose id is the event's version; older ones are already listed.
+  const verdict = event.verdicts.find((item) => item.id === event.version);
+  const list = root.querySelector(".history-list");
+  if (!verdict || !list || list.querySelector(`[data-verdict-id="${verdict.id}"]`)) return;
+  list.querySelector(".muted:only-child")?.remove();
+  const item = document.createElement("li");
+  item.dataset.verdictId = String(verdict.id);
+  const who = document.createElement("strong");
+  who.textContent = verdict.reviewer_name;
+  const reasons = verdict.reason_labels.length ? ` (${verdict.reason_labels.join(", ")})` : "";
+  item.append(who, ` ${verdict.decision}${reasons}${verdict.rating ? `, ${verdict.rating}/5` : ""} · just now`);
+  list.prepend(item);
+  const count = root.querySelector("[data-history-count]");
+  if (count) count.textContent = `(${list.children.length})`;
+}
+
 function renderVerdicts(event) {
   if ((event.version ?? 0) < verdictVersion) return;
+  if (verdictVersion >= 0 && (event.version ?? 0) > verdictVersion) addToHistory(event);
   verdictVersion = event.version ?? 0;
   const badge = root.querySelector("[data-state-badge]");
   badge.className = `verdict-badge verdict-badge--${event.state}`;
