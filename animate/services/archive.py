@@ -103,8 +103,6 @@ def archive_purge(
         locked = list(Output.objects.select_for_update().filter(pk__in=output_ids).order_by("pk"))
         if any(output.archived_at is None for output in locked):
             raise ReviewRejected({"items": "Archive these outputs before purging them."})
-        if any(g.archived_at is None for g in Generation.objects.filter(pk__in=[g.pk for g in generations])):
-            raise ReviewRejected({"items": "Archive these generations before purging them."})
         files = []
         purged = []
         now = timezone.now()
