@@ -42,7 +42,9 @@ def _page(browser, width: int, height: int, problems: list[str]):
     page.on("pageerror", lambda exc: problems.append(f"{width}px pageerror: {exc}"))
     page.on(
         "console",
-        lambda message: problems.append(f"{width}px console: {message.text}") if message.type == "error" else None,
+        lambda message: (
+            problems.append(f"{width}px console: {message.text}") if message.type == "error" else None
+        ),
     )
     return context, page
 
@@ -86,11 +88,18 @@ def test_a_reviewer_rejects_and_comments_and_a_member_sees_it_live_then_seeks_to
             _settle(page, "#result-video")
             expect(page.locator("[data-conn]")).to_have_attribute("data-state", "live", timeout=10_000)
         navigations: list[str] = []
-        mia.on("framenavigated", lambda frame, seen=navigations, page=mia: seen.append(frame.url) if frame == page.main_frame else None)
+        mia.on(
+            "framenavigated",
+            lambda frame, seen=navigations, page=mia: (
+                seen.append(frame.url) if frame == page.main_frame else None
+            ),
+        )
 
         # Play: the result and the driving video advance together.
         rey.get_by_role("button", name="Play").click()
-        rey.wait_for_function("() => document.getElementById('result-video').currentTime > 0.4", timeout=10_000)
+        rey.wait_for_function(
+            "() => document.getElementById('result-video').currentTime > 0.4", timeout=10_000
+        )
         rey.get_by_role("button", name="Pause").click()
         played = rey.evaluate(TIMES)
         assert played["driving"] > 0.2 and abs(played["result"] - played["driving"]) < 0.3, played
@@ -101,7 +110,9 @@ def test_a_reviewer_rejects_and_comments_and_a_member_sees_it_live_then_seeks_to
         rey.get_by_role("button", name="Reject with these reasons").click()
         expect(rey.locator("[data-state-badge]")).to_have_text("Rejected")
         rey.get_by_label("Scrub").fill("1.5")
-        rey.wait_for_function("() => Math.abs(document.getElementById('result-video').currentTime - 1.5) < 0.05")
+        rey.wait_for_function(
+            "() => Math.abs(document.getElementById('result-video').currentTime - 1.5) < 0.05"
+        )
         rey.get_by_label("Comment", exact=True).fill("The face drifts left here")
         expect(rey.locator("[data-comment-time]")).to_have_text("0:01.5")
         rey.get_by_role("button", name="Post comment").click()
@@ -138,7 +149,9 @@ def test_compare_wipe_board_shared_page_and_gallery_at_both_widths(
     board = Board.objects.create(team_id=a.team_id, name="Client picks", created_by=member)
     for output in two_results:
         BoardItem.objects.create(board=board, output=output)
-    _, token = shares.share_create(membership=Membership.objects.get(user=member), board=board, expires_in="1d")
+    _, token = shares.share_create(
+        membership=Membership.objects.get(user=member), board=board, expires_in="1d"
+    )
     problems: list[str] = []
     for width, height in VIEWPORTS:
         context, page = _page(browser, width, height, problems)
@@ -169,7 +182,9 @@ def test_compare_wipe_board_shared_page_and_gallery_at_both_widths(
         page.get_by_role("button", name="Play").click()
         page.wait_for_function("() => document.getElementById('video-a').currentTime > 0.3", timeout=10_000)
         page.get_by_role("button", name="Pause").click()
-        times = page.evaluate("() => ['video-a', 'video-b'].map((id) => document.getElementById(id).currentTime)")
+        times = page.evaluate(
+            "() => ['video-a', 'video-b'].map((id) => document.getElementById(id).currentTime)"
+        )
         assert abs(times[0] - times[1]) < 0.3 and times[1] > 0.1, times
         _check(page, artifacts, "compare", width, height, problems)
 

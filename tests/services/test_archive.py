@@ -33,7 +33,9 @@ def charged(member, image_asset, video_asset):
 
 
 def _ledger() -> list[tuple]:
-    return list(CostEntry.objects.order_by("pk").values_list("pk", "generation_id", "video_uuid", "amount", "key"))
+    return list(
+        CostEntry.objects.order_by("pk").values_list("pk", "generation_id", "video_uuid", "amount", "key")
+    )
 
 
 def test_archiving_a_generation_archives_its_outputs_and_restoring_brings_them_back(member, charged):
@@ -90,7 +92,7 @@ def test_only_an_admin_purges_and_only_what_is_archived(member, admin, charged):
 
 
 def test_nothing_of_another_team_is_archived(outsider, charged):
-    generation, outputs = charged
+    _generation, outputs = charged
 
     with pytest.raises(ReviewRejected):
         archive.archive_set(membership=_m(outsider), outputs=outputs, archived=True)

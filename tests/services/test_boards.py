@@ -43,7 +43,9 @@ def test_only_the_creator_or_an_admin_renames_or_deletes_a_board(member, reviewe
     assert not Board.objects.exists()
 
 
-def test_outputs_are_added_once_removed_and_never_from_another_team(member, reviewer, outsider, image_asset, video_asset):
+def test_outputs_are_added_once_removed_and_never_from_another_team(
+    member, reviewer, outsider, image_asset, video_asset
+):
     generation = run(member, image_asset, video_asset)
     first, second = result(generation), result(generation)
     board = boards.board_create(membership=_m(member), name="Picks")
@@ -58,10 +60,16 @@ def test_outputs_are_added_once_removed_and_never_from_another_team(member, revi
         boards.board_for_submit(membership=_m(outsider), board_id=board.pk)
 
 
-def test_a_board_chosen_at_submit_gets_every_result_as_it_is_stored(member, image_asset, video_asset, tmp_path, settings):
+def test_a_board_chosen_at_submit_gets_every_result_as_it_is_stored(
+    member, image_asset, video_asset, tmp_path, settings
+):
     board = boards.board_create(membership=_m(member), name="From submit")
     generation = generations.generation_create(
-        membership=_m(member), image=image_asset, video=video_asset, choices={"resolution": "480p", "numberResults": 2}, board=board
+        membership=_m(member),
+        image=image_asset,
+        video=video_asset,
+        choices={"resolution": "480p", "numberResults": 2},
+        board=board,
     )
     clip = make_driving_video(tmp_path / "result.mp4", seconds=0.5, fps=8, width=160, height=240)
     encoded = base64.b64encode(clip.read_bytes()).decode()
@@ -93,7 +101,11 @@ def test_a_board_of_another_team_is_refused_at_submit(member, outsider, image_as
 
     with pytest.raises(generations.GenerationRejected) as raised:
         generations.generation_create(
-            membership=_m(member), image=image_asset, video=video_asset, choices={"resolution": "480p"}, board=theirs
+            membership=_m(member),
+            image=image_asset,
+            video=video_asset,
+            choices={"resolution": "480p"},
+            board=theirs,
         )
 
     assert list(raised.value.problems) == ["board"]

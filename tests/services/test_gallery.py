@@ -20,14 +20,23 @@ def m(member) -> Membership:
 @pytest.fixture
 def make(member, image_asset, video_asset):
     def make_output(parameters=None, **fields):
-        generation = run(member, image_asset, video_asset, parameters={"mode": "animate", "resolution": "480p"} if parameters is None else parameters)
+        generation = run(
+            member,
+            image_asset,
+            video_asset,
+            parameters={"mode": "animate", "resolution": "480p"} if parameters is None else parameters,
+        )
         return result(generation, **fields)
 
     return make_output
 
 
 def _ids(membership, **filters) -> list[int]:
-    return list(gallery.gallery_outputs(membership=membership, filters=GalleryFilters(**filters)).values_list("pk", flat=True))
+    return list(
+        gallery.gallery_outputs(membership=membership, filters=GalleryFilters(**filters)).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 def test_mode_tier_and_format_filters_count_unset_parameters_as_their_defaults(m, make):
@@ -51,7 +60,9 @@ def test_review_filters_verdict_reason_starred_and_board(m, reviewer, make):
     review.verdict_set(membership=rm, output=approved, decision="approved")
     review.verdict_set(membership=rm, output=rejected, decision="rejected", reasons=["colour_shift"])
     review.verdict_set(membership=rm, output=mixed, decision="approved")
-    review.verdict_set(membership=m, output=mixed, decision="rejected", reasons=["face_drift", "other"], note="eyes")
+    review.verdict_set(
+        membership=m, output=mixed, decision="rejected", reasons=["face_drift", "other"], note="eyes"
+    )
     review.star_set(membership=m, output=untouched, starred=True)
     board = Board.objects.create(team_id=m.team_id, name="Picks")
     BoardItem.objects.create(board=board, output=approved)
@@ -117,16 +128,26 @@ def test_a_page_mixes_outputs_with_runs_that_have_none_and_neighbours_follow_the
     ]
     assert (page.count, page.num_pages, page.has_next) == (4, 2, True)
     assert gallery.gallery_neighbours(membership=m, filters=GalleryFilters(), output=b) == (c.pk, a.pk)
-    assert gallery.gallery_neighbours(membership=m, filters=GalleryFilters(sort="oldest"), output=b) == (a.pk, c.pk)
+    assert gallery.gallery_neighbours(membership=m, filters=GalleryFilters(sort="oldest"), output=b) == (
+        a.pk,
+        c.pk,
+    )
     # Outside the filter, an output has no neighbours.
-    assert gallery.gallery_neighbours(membership=m, filters=GalleryFilters(verdict="approved"), output=b) == (None, None)
+    assert gallery.gallery_neighbours(membership=m, filters=GalleryFilters(verdict="approved"), output=b) == (
+        None,
+        None,
+    )
 
 
-def test_archived_items_leave_the_default_view_and_fill_the_archive(m, member, make, image_asset, video_asset):
+def test_archived_items_leave_the_default_view_and_fill_the_archive(
+    m, member, make, image_asset, video_asset
+):
     kept, archived = make(), make()
     archived.archived_at = timezone.now()
     archived.save(update_fields=["archived_at"])
-    shelved = run(member, image_asset, video_asset, status=Generation.Status.FAILED, archived_at=timezone.now())
+    shelved = run(
+        member, image_asset, video_asset, status=Generation.Status.FAILED, archived_at=timezone.now()
+    )
 
     default = gallery.gallery_page(membership=m, filters=GalleryFilters())
     archive = gallery.gallery_page(membership=m, filters=GalleryFilters(archived="only"))

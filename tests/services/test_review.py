@@ -68,7 +68,9 @@ def test_a_second_current_verdict_of_one_reviewer_is_refused_by_the_database(rev
         (["approved", "approved"], "approved"),
     ],
 )
-def test_the_overall_state_in_sql_matches_the_state_in_python(admin, member, reviewer, output, decisions, state):
+def test_the_overall_state_in_sql_matches_the_state_in_python(
+    admin, member, reviewer, output, decisions, state
+):
     for user, decision in zip((admin, reviewer), decisions, strict=False):
         reasons = ["artefacts"] if decision == "rejected" else []
         review.verdict_set(membership=_m(user), output=output, decision=decision, reasons=reasons)
@@ -81,13 +83,19 @@ def test_the_overall_state_in_sql_matches_the_state_in_python(admin, member, rev
 
 
 def test_a_changed_verdict_no_longer_counts_for_the_overall_state(reviewer, output):
-    review.verdict_set(membership=_m(reviewer), output=output, decision="rejected", reasons=["other"], note="blurry")
+    review.verdict_set(
+        membership=_m(reviewer), output=output, decision="rejected", reasons=["other"], note="blurry"
+    )
     review.verdict_set(membership=_m(reviewer), output=output, decision="approved")
 
-    assert Output.objects.annotate(state=review.review_state_expression()).get(pk=output.pk).state == "approved"
+    assert (
+        Output.objects.annotate(state=review.review_state_expression()).get(pk=output.pk).state == "approved"
+    )
 
 
-def test_ledger_rows_group_by_the_review_state_of_their_output(admin, reviewer, member, image_asset, video_asset):
+def test_ledger_rows_group_by_the_review_state_of_their_output(
+    admin, reviewer, member, image_asset, video_asset
+):
     generation = run(member, image_asset, video_asset)
     approved, rejected = result(generation), result(generation)
     review.verdict_set(membership=_m(reviewer), output=approved, decision="approved")
@@ -155,7 +163,12 @@ def test_a_verdict_is_audited_and_announced_to_the_team_after_commit(
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         verdict = review.verdict_set(
-            membership=_m(reviewer), output=output, decision="rejected", reasons=["face_drift"], rating=2, ip="10.0.0.9"
+            membership=_m(reviewer),
+            output=output,
+            decision="rejected",
+            reasons=["face_drift"],
+            rating=2,
+            ip="10.0.0.9",
         )
         assert sent == []  # nothing leaves before the commit
 
@@ -166,7 +179,9 @@ def test_a_verdict_is_audited_and_announced_to_the_team_after_commit(
     assert audit.detail == {"decision": "rejected", "reasons": ["face_drift"], "rating": 2}
     [(group, event)] = sent
     assert group == events.team_group(output.team_id)
-    assert event["type"] == "review.verdict" and event["state"] == "rejected" and event["version"] == verdict.pk
+    assert (
+        event["type"] == "review.verdict" and event["state"] == "rejected" and event["version"] == verdict.pk
+    )
     assert event["verdicts"][0]["reason_labels"] == ["Face drift"]
     assert json.loads(json.dumps(event)) == event
 
@@ -178,7 +193,9 @@ def test_a_comment_is_pinned_to_a_time_audited_and_announced(
     member, output, django_capture_on_commit_callbacks, sent
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        comment = review.comment_add(membership=_m(member), output=output, at_seconds=1.5, body="  Hand melts  ")
+        comment = review.comment_add(
+            membership=_m(member), output=output, at_seconds=1.5, body="  Hand melts  "
+        )
 
     assert (comment.at_seconds, comment.body) == (1.5, "Hand melts")
     assert AuditEvent.objects.get().action == "comment_added"
@@ -208,7 +225,9 @@ def test_bad_comments_name_their_fields_and_save_nothing(member, output, at, bod
     assert not Comment.objects.exists()
 
 
-def test_only_the_author_edits_or_deletes_a_comment(member, reviewer, output, django_capture_on_commit_callbacks, sent):
+def test_only_the_author_edits_or_deletes_a_comment(
+    member, reviewer, output, django_capture_on_commit_callbacks, sent
+):
     comment = review.comment_add(membership=_m(member), output=output, at_seconds=0.5, body="first")
 
     with pytest.raises(ReviewForbidden):
@@ -221,7 +240,11 @@ def test_only_the_author_edits_or_deletes_a_comment(member, reviewer, output, dj
 
     assert edited.body == "second" and edited.edited_at is not None
     assert not Comment.objects.exists()
-    assert [e.action for e in AuditEvent.objects.order_by("pk")] == ["comment_added", "comment_edited", "comment_deleted"]
+    assert [e.action for e in AuditEvent.objects.order_by("pk")] == [
+        "comment_added",
+        "comment_edited",
+        "comment_deleted",
+    ]
     assert [event["type"] for _, event in sent] == ["review.comment", "review.comment_deleted"]
 
 
@@ -236,9 +259,7 @@ def test_a_star_is_private_and_announced_only_to_its_users_sockets(
         review.star_set(membership=_m(reviewer), output=output, starred=True)  # twice is once
 
     assert Star.objects.filter(output=output).count() == 1
-    starred = {
-        o.pk: o.starred for o in review.outputs_annotated(Output.objects.all(), user_id=member.pk)
-    }
+    starred = {o.pk: o.starred for o in review.outputs_annotated(Output.objects.all(), user_id=member.pk)}
     assert starred == {output.pk: False}
     assert [group for group, _ in sent] == [events.member_group(output.team_id, reviewer.pk)] * 2
     assert not AuditEvent.objects.exists()
@@ -258,7 +279,9 @@ def test_a_review_snapshot_holds_only_the_teams_outputs_with_my_stars(
     review.comment_add(membership=_m(member), output=output, at_seconds=1, body="nice")
     other_team = result(run(outsider, *_outsider_assets(outsider, image_asset, video_asset)))
 
-    mine = review.review_snapshot(membership=_m(reviewer), output_ids=[output.pk, other_team.pk], comments=True)
+    mine = review.review_snapshot(
+        membership=_m(reviewer), output_ids=[output.pk, other_team.pk], comments=True
+    )
     theirs = review.review_snapshot(membership=_m(outsider), output_ids=[output.pk], comments=True)
 
     assert list(mine["outputs"]) == [str(output.pk)]

@@ -44,7 +44,9 @@ def test_a_revoked_link_opens_nothing_and_revoking_is_audited_once(member, outpu
 
 def test_a_forged_or_tampered_token_opens_nothing(member, outputs):
     share, token = shares.share_create(membership=_m(member), output=outputs[0])
-    forged = signing.Signer(salt=shares.SHARE_SALT, key="not-our-secret").sign_object({"s": share.pk, "n": "x"})
+    forged = signing.Signer(salt=shares.SHARE_SALT, key="not-our-secret").sign_object(
+        {"s": share.pk, "n": "x"}
+    )
     guessed = signing.Signer(salt=shares.SHARE_SALT).sign_object({"s": share.pk, "n": "wrong-nonce"})
 
     for bad in (forged, guessed, token[:-2] + "zz", "", "nonsense"):

@@ -109,7 +109,7 @@ def test_the_gallery_page_costs_the_same_queries_at_10_and_60_outputs(
 
 
 def test_filters_are_kept_in_the_url_and_reproduce_the_view(client, reviewer, member, outputs):
-    rejected, approved, untouched = outputs(3)
+    rejected, approved, _untouched = outputs(3)
     _review(reviewer, rejected, "rejected", reasons=["mask_bleed"])
     _review(reviewer, approved, "approved")
     client.force_login(reviewer)
@@ -127,7 +127,9 @@ def test_an_invalid_filter_is_shown_next_to_its_field_and_ignored(client, member
     outputs(2)
     client.force_login(member)
 
-    response = client.get(reverse("gallery"), {"verdict": "lovely", "date_from": "2025-02-10", "date_to": "2025-01-01"})
+    response = client.get(
+        reverse("gallery"), {"verdict": "lovely", "date_from": "2025-02-10", "date_to": "2025-01-01"}
+    )
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -178,12 +180,12 @@ def test_the_boards_page_creates_a_board_and_refuses_a_duplicate_name_next_to_th
     assert board.name == "Client picks"
     assert created.status_code == 302 and created["Location"] == reverse("board-detail", args=[board.pk])
     assert duplicate.status_code == 400
-    assert 'already has a board called' in duplicate.content.decode()
+    assert "already has a board called" in duplicate.content.decode()
     assert Board.objects.count() == 1
 
 
 def test_a_board_page_is_the_gallery_of_its_outputs(client, member, outputs):
-    on_board, elsewhere = outputs(2)
+    on_board, _elsewhere = outputs(2)
     board = Board.objects.create(team_id=on_board.team_id, name="Hero shots", created_by=member)
     BoardItem.objects.create(board=board, output=on_board)
     client.force_login(member)
@@ -195,7 +197,9 @@ def test_a_board_page_is_the_gallery_of_its_outputs(client, member, outputs):
     assert "Board: Hero shots" in response.content.decode()
 
 
-def test_a_board_is_renamed_and_deleted_by_its_creator_but_not_by_another_member(client, member, reviewer, outputs):
+def test_a_board_is_renamed_and_deleted_by_its_creator_but_not_by_another_member(
+    client, member, reviewer, outputs
+):
     output = outputs(1)[0]
     board = Board.objects.create(team_id=output.team_id, name="Mine", created_by=member)
     client.force_login(reviewer)
