@@ -11,7 +11,12 @@ from rest_framework.response import Response
 
 from animate.api.base import PAGE_PARAMETERS, ApiView, errors
 from animate.api.generations import output_data
-from animate.api.serializers import ArchiveResultSerializer, OutputCardPageSerializer, OutputDetailSerializer
+from animate.api.serializers import (
+    ArchiveResultSerializer,
+    OutputCardPageSerializer,
+    OutputCardSerializer,
+    OutputDetailSerializer,
+)
 from animate.filters import GalleryFilterForm, gallery_form
 from animate.models import BoardItem, Generation, Output
 from animate.services import archive, gallery, review
@@ -96,7 +101,7 @@ class OutputListApi(ApiView):
     def get(self, request: Request) -> Response:
         form = filter_form(request, self)
         outputs = gallery.gallery_outputs(membership=self.member, filters=form.filters())
-        return self.paginate(outputs, lambda output: card_data(request, output))
+        return self.paginate(outputs, lambda output: OutputCardSerializer(card_data(request, output)).data)
 
 
 class OutputDetailApi(ApiView):
