@@ -1,7 +1,7 @@
 // Compare two outputs: side by side or overlaid with a draggable wipe, one transport for both.
 
 import { pageData } from "./api.js";
-import { createTransport } from "./transport.js";
+import { createTransport, typingInto } from "./transport.js";
 
 const data = pageData("compare-data");
 const a = document.getElementById("video-a");
@@ -49,7 +49,7 @@ if (a && b) {
   view.addEventListener("pointercancel", () => (dragging = false));
 
   document.addEventListener("keydown", (event) => {
-    if (event.target instanceof HTMLElement && ["INPUT", "SELECT", "TEXTAREA", "BUTTON"].includes(event.target.tagName)) return;
+    if (event.altKey || event.ctrlKey || event.metaKey || typingInto(event.target, event.key)) return;
     if (event.key === " ") {
       event.preventDefault();
       transport.toggle();

@@ -348,7 +348,7 @@ root.querySelector("[data-purge]")?.addEventListener("click", async (event) => {
 // --- keyboard -----------------------------------------------------------------------------------
 
 document.addEventListener("keydown", (event) => {
-  if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || typingInto(event.target)) return;
+  if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || typingInto(event.target, event.key)) return;
   const key = event.key.toLowerCase();
   const actions = {
     " ": () => transport?.toggle(),

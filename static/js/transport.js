@@ -14,11 +14,16 @@ export function formatClock(seconds) {
   return `${minutes}:${rest}`;
 }
 
-/** True when a key press belongs to a form control rather than to the page's shortcuts. */
-export function typingInto(target) {
+/** True when a key press belongs to the focused control (typing, ticking, pressing a button) rather
+ *  than to the page's shortcuts. */
+export function typingInto(target, key) {
   if (!(target instanceof HTMLElement)) return false;
-  if (target.isContentEditable) return true;
-  return ["INPUT", "TEXTAREA", "SELECT", "BUTTON", "SUMMARY", "A"].includes(target.tagName);
+  if (target.isContentEditable || target.tagName === "TEXTAREA" || target.tagName === "SELECT") return true;
+  if (target.tagName === "INPUT") {
+    return !["checkbox", "radio", "range", "button", "submit"].includes(target.type) || key === " ";
+  }
+  if (["BUTTON", "A", "SUMMARY"].includes(target.tagName)) return key === " " || key === "Enter";
+  return false;
 }
 
 export function createTransport(root, { lead, followers = [], fps = 16, onMarker = null } = {}) {

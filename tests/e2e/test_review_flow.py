@@ -131,8 +131,21 @@ def test_a_reviewer_rejects_and_comments_and_a_member_sees_it_live_then_seeks_to
                 (id) => Math.abs(document.getElementById(id).currentTime - 1.5) < 0.1)""",
             timeout=10_000,
         )
+        # Keyboard: "." steps one frame (1/8 s here), "s" stars privately.
+        mia.keyboard.press(".")
+        mia.wait_for_function(
+            "() => Math.abs(document.getElementById('result-video').currentTime - 1.625) < 0.03",
+            timeout=5_000,
+        )
+        mia.keyboard.press("s")
+        expect(mia.locator("[data-star]")).to_have_attribute("aria-pressed", "true")
+        expect(rey.locator("[data-star]")).to_have_attribute("aria-pressed", "false")
         assert navigations == [], f"the member's page reloaded: {navigations}"
         _check(mia, artifacts, "player", width, height, problems)
+        if index == 0:
+            # K: the previous (newer) output in the gallery filter the reviewer came from.
+            rey.keyboard.press("k")
+            rey.wait_for_url(re.compile(rf"/outputs/{two_results[1].pk}/\?verdict=unreviewed"))
         rey_context.close()
         mia_context.close()
 

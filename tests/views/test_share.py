@@ -88,7 +88,7 @@ def test_admins_list_and_revoke_every_live_link_members_only_their_own(
 
 
 def test_share_management_of_another_team_is_404(client, outsider, member, outputs):
-    mine, token = shares.share_create(membership=_m(member), output=outputs[0])
+    mine, _ = shares.share_create(membership=_m(member), output=outputs[0])
     client.force_login(outsider)
 
     assert client.get(reverse("share-list")).context["links"] == []
