@@ -25,7 +25,7 @@ def summary(output: Output) -> dict[str, Any]:
     event = review.verdict_event(output)
     return {
         "output": output.pk,
-        "state": event["state"],
+        "review_state": event["state"],
         "rating": event["rating"],
         "verdicts": event["verdicts"],
         "history": [review.verdict_data(verdict) for verdict in review.verdict_history(output)],

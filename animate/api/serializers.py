@@ -205,7 +205,7 @@ class OutputDetailSerializer(OutputCardSerializer):
 
 class ReviewSummarySerializer(serializers.Serializer):
     output = serializers.IntegerField()
-    state = serializers.ChoiceField(choices=REVIEW_STATES)
+    review_state = serializers.ChoiceField(choices=REVIEW_STATES, help_text="The team's overall verdict.")
     rating = serializers.FloatField(allow_null=True)
     verdicts = VerdictSerializer(many=True)
     history = VerdictSerializer(many=True)

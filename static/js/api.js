@@ -55,3 +55,31 @@ export function announce(text, { error = false } = {}) {
   clearTimeout(announce.timer);
   if (!error) announce.timer = setTimeout(() => (region.hidden = true), 5000);
 }
+
+/** Wire a "Share link" button: create the link on click, show its URL once, and offer to copy it.
+ *  `body()` gives the request (output or board, and the lifetime chosen). */
+export function shareButton(root, { url, body }) {
+  const button = root.querySelector("[data-share]");
+  const box = root.querySelector("[data-share-result]");
+  const input = document.getElementById("share-url");
+  button?.addEventListener("click", async () => {
+    try {
+      const link = await api(url, { method: "POST", body: body() });
+      box.hidden = false;
+      input.value = link.url;
+      input.select();
+      announce("Share link created.");
+    } catch (error) {
+      announce(error.message, { error: true });
+    }
+  });
+  root.querySelector("[data-copy]")?.addEventListener("click", async () => {
+    input.select();
+    try {
+      await navigator.clipboard.writeText(input.value);
+      announce("Link copied.");
+    } catch {
+      announce("Select the link and copy it.");
+    }
+  });
+}

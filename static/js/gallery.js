@@ -1,7 +1,7 @@
 // The gallery: cards that scrub on hover (or drag on touch) and play inline on click, private stars,
 // multi-selection (compare, boards, archive), filters that submit themselves, and live verdicts.
 
-import { announce, api, pageData } from "./api.js";
+import { announce, api, pageData, shareButton } from "./api.js";
 import { subscribe, watchOutputs } from "./live.js";
 import { localizeTimes } from "./status.js";
 
@@ -196,30 +196,9 @@ for (const button of bar.querySelectorAll("[data-archive-action]")) {
 
 // --- board share link ---------------------------------------------------------------------------
 
-root.querySelector("[data-share-board]")?.addEventListener("click", async () => {
-  try {
-    const link = await api(data.api.shares, {
-      method: "POST",
-      body: { board: Number(root.dataset.boardId), expires_in: document.getElementById("board-share-expiry").value },
-    });
-    root.querySelector("[data-share-result]").hidden = false;
-    const input = document.getElementById("share-url");
-    input.value = link.url;
-    input.select();
-    announce("Share link created.");
-  } catch (error) {
-    announce(error.message, { error: true });
-  }
-});
-root.querySelector("[data-copy]")?.addEventListener("click", async () => {
-  const input = document.getElementById("share-url");
-  input.select();
-  try {
-    await navigator.clipboard.writeText(input.value);
-    announce("Link copied.");
-  } catch {
-    announce("Select the link and copy it.");
-  }
+shareButton(root, {
+  url: data.api.shares,
+  body: () => ({ board: Number(root.dataset.boardId), expires_in: document.getElementById("board-share-expiry").value }),
 });
 
 // --- live ---------------------------------------------------------------------------------------

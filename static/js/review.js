@@ -1,7 +1,7 @@
 // The review player: one transport over the result and the driving video, verdicts, time-pinned
 // comments, the private star, boards, share links and archive — all kept live over the websocket.
 
-import { announce, api, pageData } from "./api.js";
+import { announce, api, pageData, shareButton } from "./api.js";
 import { subscribe, watchOutputs } from "./live.js";
 import { localizeTimes } from "./status.js";
 import { createTransport, formatClock, typingInto } from "./transport.js";
@@ -292,31 +292,9 @@ root.querySelector("[data-board-add]")?.addEventListener("click", async () => {
   }
 });
 
-root.querySelector("[data-share]").addEventListener("click", async () => {
-  try {
-    const link = await api(data.api.shares, {
-      method: "POST",
-      body: { output: data.output, expires_in: document.getElementById("share-expiry").value },
-    });
-    const box = root.querySelector("[data-share-result]");
-    box.hidden = false;
-    const input = document.getElementById("share-url");
-    input.value = link.url;
-    input.select();
-    announce("Share link created.");
-  } catch (error) {
-    announce(error.message, { error: true });
-  }
-});
-root.querySelector("[data-copy]").addEventListener("click", async () => {
-  const input = document.getElementById("share-url");
-  input.select();
-  try {
-    await navigator.clipboard.writeText(input.value);
-    announce("Link copied.");
-  } catch {
-    announce("Select the link and copy it.");
-  }
+shareButton(root, {
+  url: data.api.shares,
+  body: () => ({ output: data.output, expires_in: document.getElementById("share-expiry").value }),
 });
 
 const archiveButton = root.querySelector("[data-archive]");

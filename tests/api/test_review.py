@@ -40,7 +40,7 @@ def test_the_verdict_summary_has_state_current_verdicts_and_history(reviewer, cr
 
     body = client.get(f"/api/outputs/{output.pk}/verdicts/").json()
 
-    assert body["state"] == "mixed"
+    assert body["review_state"] == "mixed"
     assert sorted(v["decision"] for v in body["verdicts"]) == ["approved", "rejected"]
     assert len(body["history"]) == 3
 
