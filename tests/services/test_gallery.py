@@ -166,3 +166,30 @@ def test_card_facts_fill_in_defaults():
         "tier": "480p",
         "output_format": "MOV",
     }
+
+
+@pytest.mark.postgres
+def test_the_gallery_queries_behave_alike_on_postgresql(m, reviewer, member, make, image_asset, video_asset):
+    """The UNION page, JSON parameter filters, reason matching and the review-state CASE on PostgreSQL."""
+    rm = Membership.objects.get(user=reviewer)
+    cheap = make(cost=Decimal("0.0100"), parameters={"positivePrompt": "Jump"})
+    dear = make(cost=Decimal("0.5000"), parameters={"mode": "replace", "width": 480, "height": 832})
+    failed = run(member, image_asset, video_asset, status=Generation.Status.FAILED)
+    review.verdict_set(membership=rm, output=cheap, decision="rejected", reasons=["audio_desync"], rating=1)
+    review.verdict_set(membership=rm, output=dear, decision="approved", rating=5)
+
+    page = gallery.gallery_page(membership=m, filters=GalleryFilters(sort="rating"))
+
+    assert [(card.kind, (card.output or card.generation).pk) for card in page.cards] == [
+        ("output", dear.pk),
+        ("output", cheap.pk),
+        ("run", failed.pk),
+    ]
+    assert _ids(m, reason="audio_desync") == [cheap.pk]
+    assert _ids(m, mode="replace", tier="480p") == [dear.pk]
+    assert _ids(m, q="jump", verdict="rejected") == [cheap.pk]
+    assert _ids(m, sort="cost") == [dear.pk, cheap.pk]
+    assert gallery.gallery_neighbours(membership=m, filters=GalleryFilters(sort="cost"), output=dear) == (
+        None,
+        cheap.pk,
+    )

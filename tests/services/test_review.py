@@ -93,9 +93,7 @@ def test_a_changed_verdict_no_longer_counts_for_the_overall_state(reviewer, outp
     )
 
 
-def test_ledger_rows_group_by_the_review_state_of_their_output(
-    admin, reviewer, member, image_asset, video_asset
-):
+def test_ledger_rows_group_by_the_review_state_of_their_output(reviewer, member, image_asset, video_asset):
     generation = run(member, image_asset, video_asset)
     approved, rejected = result(generation), result(generation)
     review.verdict_set(membership=_m(reviewer), output=approved, decision="approved")
@@ -129,6 +127,11 @@ def test_ledger_rows_group_by_the_review_state_of_their_output(
         "rejected": Decimal("0.0500"),
         "unreviewed": Decimal("0.0100"),
     }
+
+
+@pytest.mark.postgres
+def test_ledger_rows_group_by_review_state_on_postgresql_too(reviewer, member, image_asset, video_asset):
+    test_ledger_rows_group_by_the_review_state_of_their_output(reviewer, member, image_asset, video_asset)
 
 
 @pytest.mark.parametrize(
