@@ -2,7 +2,6 @@
 
 import uuid
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -53,11 +52,3 @@ def result(generation: Generation, *, with_files: bool = False, **fields: Any) -
         "cost": Decimal("0.0300"),
     }
     return Output.objects.create(**{**values, **fields})
-
-
-def stored(path: str) -> bool:
-    return default_storage.exists(path) if path else False
-
-
-def media_files(root: Path) -> list[Path]:
-    return [item for item in root.rglob("*") if item.is_file()] if root.exists() else []

@@ -122,13 +122,3 @@ def board_autoadd(*, output: Output) -> bool:
         board=board, output=output, defaults={"added_by_id": generation.created_by_id}
     )
     return created
-
-
-def board_for_submit(*, membership: Membership, board_id: int | None) -> Board | None:
-    """The team's board a submission names, or None; another team's id is a problem like a wrong id."""
-    if board_id is None:
-        return None
-    board = Board.objects.filter(team_id=membership.team_id, pk=board_id).first()
-    if board is None:
-        raise ReviewRejected({"board": "No such board in your team."})
-    return board
