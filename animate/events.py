@@ -24,6 +24,11 @@ def team_group(team_id: int) -> str:
     return f"team.{team_id}"
 
 
+def member_group(team_id: int, user_id: int) -> str:
+    """One user's sockets in one team: for what only that user may see (their stars)."""
+    return f"member.{team_id}.{user_id}"
+
+
 def send_now(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:

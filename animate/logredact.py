@@ -1,8 +1,8 @@
 """Keeping credentials carried in URLs out of every log line, whichever logger or handler writes it.
 
-Webhook URLs carry a per-generation secret and signed media URLs a bearer token; both reach log records
-through request paths (Django's own ``django.request`` logger, uvicorn's access log), HTTP client errors
-and tracebacks. A filter on one handler misses every other handler (Django installs its own at start-up),
+Webhook URLs carry a per-generation secret, signed media URLs and share links a bearer token; they reach
+log records through request paths (Django's own ``django.request`` logger, uvicorn's access log), HTTP
+client errors and tracebacks. A filter on one handler misses every other handler (Django installs its own at start-up),
 so the redaction happens where each record is made: ``configure_logging`` (``LOGGING_CONFIG`` in the
 settings) applies the ``LOGGING`` dict and installs a log record factory that redacts the message, its
 arguments, the formatted traceback and the stack of every record in the process.
@@ -13,10 +13,12 @@ import logging.config
 import re
 from typing import Any
 
-# Webhook URLs carry a per-generation secret; signed media URLs carry a bearer token.
+# Webhook URLs carry a per-generation secret; signed media URLs and share links carry a bearer token
+# (a share token is a signed value, long enough not to be mistaken for a word after "/s/").
 _PATTERNS = (
     (re.compile(r"(/hooks/runware/\d+/)[^/\s\"'?#]+"), r"\1[redacted]"),
     (re.compile(r"(/m/signed/)[^/\s\"'?#]+"), r"\1[redacted]"),
+    (re.compile(r"(/s/)[\w.:-]{20,}"), r"\1[redacted]"),
 )
 _PLAIN = (str, int, float, bool, type(None))
 _formatter = logging.Formatter()

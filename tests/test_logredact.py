@@ -10,14 +10,16 @@ SECRET = "Sup3r-secret_webhook-token-0123456789abcdefghij"
 TOKEN = "eyJhIjoxfQ:1tXyZ9:signed-media-token-abcdefghijkl"
 
 
-def test_webhook_secrets_and_signed_tokens_are_redacted():
+def test_webhook_secrets_signed_tokens_and_share_links_are_redacted():
     line = (
         '127.0.0.1 - "POST /hooks/runware/12/AbC-_secret123/ HTTP/1.1" 202 '
-        "and GET /m/signed/tok.en:x/video.mp4"
+        "and GET /m/signed/tok.en:x/video.mp4 and GET /s/eyJpZCI6MX0:1tXyZ9:abcdefgh/o/3/file"
     )
     cleaned = redact(line)
-    assert "AbC-_secret123" not in cleaned and "tok.en:x" not in cleaned
+    assert "AbC-_secret123" not in cleaned and "tok.en:x" not in cleaned and "eyJpZCI6MX0" not in cleaned
     assert "/hooks/runware/12/[redacted]/" in cleaned and "/m/signed/[redacted]/video.mp4" in cleaned
+    assert "/s/[redacted]/o/3/file" in cleaned
+    assert redact("3 req/s/core") == "3 req/s/core"
 
 
 def _record(msg, args=None, exc_info=None) -> logging.LogRecord:

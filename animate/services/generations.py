@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from animate import events
-from animate.models import Asset, Generation, Membership
+from animate.models import Asset, Board, Generation, Membership
 from animate.runware import pricing, spec
 from animate.services.teams import membership_require_spender
 
@@ -111,8 +111,11 @@ def generation_create(
     video: Asset | None,
     choices: dict[str, Any],
     parent: Generation | None = None,
+    board: Board | None = None,
 ) -> Generation:
-    """Validate, price and save a queued generation; it is sent to Runware after the commit."""
+    """Validate, price and save a queued generation; it is sent to Runware after the commit.
+
+    ``board`` (of the same team) receives every result of the generation as it is stored."""
     member = membership_require_spender(membership)
     problems: dict[str, str] = {}
     if image is None or image.team_id != member.team_id or image.kind != Asset.Kind.IMAGE:
@@ -123,6 +126,8 @@ def generation_create(
     for field, message in quote.problems.items():
         if field != "video" or "video" not in problems:
             problems.setdefault(field, message)
+    if board is not None and board.team_id != member.team_id:
+        problems["board"] = "No such board in your team."
     if problems or quote.estimate is None:
         raise GenerationRejected(problems or {"parameters": "These settings cannot be priced."})
     assert image is not None and video is not None
@@ -139,6 +144,7 @@ def generation_create(
             parameters=parameters,
             number_results=quote.number_results,
             estimated_cost=quote.estimate,
+            board=board,
         )
         from animate import tasks  # tasks import services; imported here to keep the direction one-way
 

@@ -17,7 +17,7 @@ def claim_stored_results(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('animate', '0003_audit_log'),
+        ('animate', '0004_review'),
     ]
 
     operations = [
