@@ -2,10 +2,10 @@
 
 Webhook URLs carry a per-generation secret, signed media URLs and share links a bearer token; they reach
 log records through request paths (Django's own ``django.request`` logger, uvicorn's access log), HTTP
-client errors and tracebacks. A filter on one handler misses every other handler (Django installs its own at start-up),
-so the redaction happens where each record is made: ``configure_logging`` (``LOGGING_CONFIG`` in the
-settings) applies the ``LOGGING`` dict and installs a log record factory that redacts the message, its
-arguments, the formatted traceback and the stack of every record in the process.
+client errors and tracebacks. A filter on one handler misses every other handler (Django installs its
+own at start-up), so the redaction happens where each record is made: ``configure_logging``
+(``LOGGING_CONFIG`` in the settings) applies the ``LOGGING`` dict and installs a log record factory that
+redacts the message, its arguments, the formatted traceback and the stack of every record in the process.
 """
 
 import logging
