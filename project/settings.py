@@ -129,6 +129,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AXES_COOLOFF_MINUTES
 AXES_LOCKOUT_PARAMETERS = "animate.services.throttling.lockout_parameters"
 AXES_CLIENT_IP_CALLABLE = "animate.services.throttling.request_client_ip"
 AXES_LOCKOUT_CALLABLE = "animate.views.accounts.locked_out"
+AXES_VERBOSE = False  # no banner on every start and manage.py command
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"

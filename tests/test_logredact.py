@@ -1,4 +1,5 @@
 import logging
+import re
 
 import httpx
 import pytest
@@ -78,7 +79,7 @@ def test_all_log_output_of_a_rejected_webhook_and_a_bad_signed_url_holds_no_secr
     env = {"DEBUG": "1", "LOG_LEVEL": "INFO"}  # as `make run`: Django's own DEBUG console logs too
     manage(tmp_path, env, "migrate", "--noinput")
     created = manage(tmp_path, env, "shell", "-c", GENERATION)
-    generation_id = created.split("generation")[-1].strip()
+    generation_id = re.search(r"^generation (\d+)$", created, re.MULTILINE).group(1)
     with app_process(tmp_path, env) as (url, log_path), httpx.Client(base_url=url) as client:
         hook = f"/hooks/runware/{generation_id}/{SECRET}/"
         assert (

@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import exceptions, serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
@@ -108,6 +109,15 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
 # --- plumbing shared by every view ----------------------------------------------------------------
 
 
+# The range of a BigAutoField: a larger number cannot name a row, and the database would refuse it (500).
+MAX_ID = 2**63 - 1
+
+
+def object_id(**kwargs: Any) -> serializers.IntegerField:
+    """An input field holding the id of one of our rows."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
 TEAM_HEADER = "X-Team"
 TEAM_PARAMETER = OpenApiParameter(
     "X-Team",
@@ -154,6 +164,13 @@ class ApiPagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: APIView | None = None) -> Any:
+        # A page that does not exist is a mistake in the request's ``page``: 400 naming it, not DRF's 404.
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except exceptions.NotFound as exc:
+            raise exceptions.ValidationError({"page": [str(exc.detail)]}) from None
 
 
 PAGE_PARAMETERS = [

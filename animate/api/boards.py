@@ -8,7 +8,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from animate.api.base import ApiView, errors
+from animate.api.base import ApiView, errors, object_id
 from animate.api.outputs import review_errors, team_output
 from animate.api.serializers import BoardItemsSerializer, BoardSerializer
 from animate.models import Board, BoardItem, Output
@@ -110,7 +110,7 @@ class BoardDetailApi(ApiView):
 
 class BoardItemsApi(ApiView):
     class ItemsInputSerializer(serializers.Serializer):
-        outputs = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
+        outputs = serializers.ListField(child=object_id(), min_length=1, max_length=500)
 
     @extend_schema(
         operation_id="board_items_add",

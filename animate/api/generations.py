@@ -16,6 +16,7 @@ from animate.api.base import (
     CanSpend,
     absolute_url,
     errors,
+    object_id,
     problem_path,
 )
 from animate.api.serializers import (
@@ -148,10 +149,8 @@ def chosen_mode(task: dict[str, Any]) -> str | None:
 
 class QuoteApi(ApiView):
     class QuoteInputSerializer(serializers.Serializer):
-        image = serializers.IntegerField(
-            required=False, allow_null=True, help_text="Character image asset id."
-        )
-        video = serializers.IntegerField(
+        image = object_id(required=False, allow_null=True, help_text="Character image asset id.")
+        video = object_id(
             required=False, allow_null=True, help_text="Driving video asset id; needed for a price."
         )
         parameters = ParametersField()
@@ -209,13 +208,13 @@ class GenerationListApi(ApiView):
         mine = serializers.BooleanField(required=False, help_text="1 for only your own generations.")
 
     class GenerationInputSerializer(serializers.Serializer):
-        image = serializers.IntegerField(help_text="Character image asset id.")
-        video = serializers.IntegerField(help_text="Driving video asset id.")
+        image = object_id(help_text="Character image asset id.")
+        video = object_id(help_text="Driving video asset id.")
         parameters = ParametersField()
-        parent = serializers.IntegerField(
+        parent = object_id(
             required=False, allow_null=True, help_text="The generation this re-runs (lineage)."
         )
-        board = serializers.IntegerField(
+        board = object_id(
             required=False, allow_null=True, help_text="A board of your team that receives every result."
         )
 

@@ -9,7 +9,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from animate.api.base import PAGE_PARAMETERS, ApiView, errors
+from animate.api.base import PAGE_PARAMETERS, ApiView, errors, object_id
 from animate.api.generations import output_data
 from animate.api.serializers import (
     ArchiveResultSerializer,
@@ -134,11 +134,9 @@ class ArchiveApi(ApiView):
             help_text="`purge` deletes the stored files of archived items (admins only); rows, ledger "
             "and audit log stay.",
         )
-        outputs = serializers.ListField(
-            child=serializers.IntegerField(), required=False, default=list, max_length=500
-        )
+        outputs = serializers.ListField(child=object_id(), required=False, default=list, max_length=500)
         generations = serializers.ListField(
-            child=serializers.IntegerField(),
+            child=object_id(),
             required=False,
             default=list,
             max_length=500,

@@ -8,7 +8,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from animate.api.base import ApiView, errors
+from animate.api.base import ApiView, errors, object_id
 from animate.api.outputs import review_errors
 from animate.api.serializers import NewShareLinkSerializer, ShareLinkSerializer
 from animate.models import Board, Output, ShareLink
@@ -32,8 +32,8 @@ def share_data(share: ShareLink) -> dict[str, Any]:
 
 class ShareListApi(ApiView):
     class ShareInputSerializer(serializers.Serializer):
-        output = serializers.IntegerField(required=False, allow_null=True, help_text="An output to share.")
-        board = serializers.IntegerField(required=False, allow_null=True, help_text="Or a board to share.")
+        output = object_id(required=False, allow_null=True, help_text="An output to share.")
+        board = object_id(required=False, allow_null=True, help_text="Or a board to share.")
         expires_in = serializers.ChoiceField(
             choices=[(key, label) for key, (_, label) in shares.LIFETIMES.items()],
             default=shares.DEFAULT_LIFETIME,

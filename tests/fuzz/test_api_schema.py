@@ -22,7 +22,7 @@ from animate.models import Membership
 
 pytestmark = pytest.mark.timeout(600)
 
-EXAMPLES = 25
+EXAMPLES = 20
 
 
 def _schema() -> dict:
