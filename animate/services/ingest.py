@@ -156,8 +156,8 @@ def webhook_events_drain(*, generation_id: int) -> str:
     """Apply a generation's stored webhook bodies in arrival order, a bounded batch at a time.
 
     Returns ``drained`` (nothing left), ``yielded`` (the batch is used up: the rest is queued again, behind
-    other generations' work) or ``busy`` (another run is applying this generation's bodies: it looks for
-    more once done with its own, and this run's bodies were stored before it looked).
+    other generations' work) or ``busy`` (another run is applying this generation's bodies: this one
+    comes back shortly).
 
     Bodies are applied one after the other so that an error Runware sends after a success cannot overtake
     that success while its video is still downloading.
@@ -176,6 +176,14 @@ def webhook_events_drain(*, generation_id: int) -> str:
         limit = batch - applied
         claimed = _claim_batch(generation_id, limit=limit)
         if claimed is None:
+            # Another run is applying this generation's bodies and may finish without seeing the ones
+            # that queued this run: look again shortly (as the queued run, so nothing queues another).
+            from animate import tasks
+
+            retry = timezone.now() + timedelta(
+                seconds=float(getattr(settings, "ANIMATE_WEBHOOK_BUSY_RETRY", 0.25))
+            )
+            tasks.process_webhook_events.using(run_after=retry).enqueue(generation_id)
             return "busy"
         if not claimed:
             return "drained"
@@ -199,14 +207,16 @@ def webhook_events_drain(*, generation_id: int) -> str:
 
 def _claim_batch(generation_id: int, *, limit: int) -> list[WebhookEvent] | None:
     """Take the oldest ``limit`` received bodies of the generation for this run, in one write; None when
-    another run holds some. The update of the generation's row locks it first, so claims of one
+    another run holds some. The first update of the generation's row locks it, so claims of one
     generation are made one at a time and two runs never both hold its bodies."""
     with transaction.atomic():
-        # Re-armed under the lock, before looking: a body stored from now on queues another run.
-        Generation.objects.filter(pk=generation_id).update(webhook_drain_queued=False)
+        # Locks the generation's row; re-armed only once this run knows it is the one applying bodies.
+        Generation.objects.filter(pk=generation_id).update(webhook_drain_queued=True)
         events = WebhookEvent.objects.filter(generation_id=generation_id)
         if events.filter(status=WebhookEvent.Status.PROCESSING, started_at__gt=_claim_expired()).exists():
-            return None
+            return None  # the flag stays up: this run comes back (webhook_events_drain)
+        # Re-armed before looking: a body stored from now on queues another run.
+        Generation.objects.filter(pk=generation_id).update(webhook_drain_queued=False)
         claimed = list(events.filter(status=WebhookEvent.Status.RECEIVED).order_by("pk")[:limit])
         if claimed:
             WebhookEvent.objects.filter(pk__in=[event.pk for event in claimed]).update(

@@ -147,12 +147,23 @@ def _error_body(generation, message, **extra):
     return {"errors": [{**item, **extra}]}
 
 
-def test_a_drain_leaves_bodies_to_a_run_that_is_applying_one(generation, settings):
-    _event(generation, {"data": []}, status="processing", started_at=timezone.now())
+def test_a_drain_leaves_bodies_to_a_run_that_is_applying_one_and_comes_back_for_them(generation, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    applying = _event(generation, {"data": []}, status="processing", started_at=timezone.now())
     waiting = _event(generation, {"data": [status_item(generation, "processing").raw]})
     assert ingest.webhook_events_drain(generation_id=generation.pk) == "busy"
     waiting.refresh_from_db()
     assert waiting.status == "received"
+    # The other run may stop without seeing it: this one is queued again, shortly, and stays the queued one.
+    again = DBTaskResult.objects.get()
+    assert again.args_kwargs["args"] == [generation.pk] and again.run_after > timezone.now()
+    generation.refresh_from_db()
+    assert generation.webhook_drain_queued
+    WebhookEvent.objects.filter(pk=applying.pk).update(status="processed")
+    assert ingest.webhook_events_drain(generation_id=generation.pk) == "drained"
+    waiting.refresh_from_db()
+    assert waiting.status == "processed"
 
 
 def test_an_event_stuck_in_processing_stops_blocking_after_the_claim_expires(generation, settings):
