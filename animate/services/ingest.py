@@ -112,21 +112,20 @@ def webhook_event_store(*, generation_id: int, payload: Any, remote_addr: str | 
     failed does not count: the replay is stored and applied again.
     """
     digest = body_digest(payload)
-    original = _live_copy(generation_id, digest)
-    if original is None:
-        try:
-            with transaction.atomic():
-                event = WebhookEvent.objects.create(
-                    generation_id=generation_id, body=payload, body_sha256=digest, remote_addr=remote_addr
-                )
-                # The task row commits with the event: no stored event without its processing.
-                webhook_drain_schedule(generation_id)
-            return WebhookReceipt(event_id=event.pk)
-        except IntegrityError:
-            # An identical body arriving at the same instant was stored first.
-            original = _live_copy(generation_id, digest)
-            if original is None:
-                raise
+    try:
+        with transaction.atomic():
+            # The live copy of a body is unique (a partial unique constraint): a replay fails here, at the
+            # cost of an index probe, and is counted below.
+            event = WebhookEvent.objects.create(
+                generation_id=generation_id, body=payload, body_sha256=digest, remote_addr=remote_addr
+            )
+            # The task row commits with the event: no stored event without its processing.
+            webhook_drain_schedule(generation_id)
+        return WebhookReceipt(event_id=event.pk)
+    except IntegrityError:
+        original = _live_copy(generation_id, digest)
+        if original is None:
+            raise
     WebhookEvent.objects.filter(pk=original).update(
         duplicates=F("duplicates") + 1, last_duplicate_at=timezone.now()
     )
