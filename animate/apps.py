@@ -5,3 +5,6 @@ class AnimateConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "animate"
     verbose_name = "Animate Studio"
+
+    def ready(self) -> None:
+        from animate import signals  # noqa: F401 - connects the audit log's receivers

@@ -21,15 +21,18 @@ class GenerationsConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = events.team_group(team_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        self.user_group = events.user_group(user.pk)
+        await self.channel_layer.group_add(self.user_group, self.channel_name)
         await self.accept()
         self.team_id = team_id
         snapshot = await database_sync_to_async(live.snapshot_for)(user, team_id=team_id)
         await self.send_json(snapshot)
 
     async def disconnect(self, code: int) -> None:
-        group = getattr(self, "group", None)
-        if group:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        for name in ("group", "user_group"):
+            group = getattr(self, name, None)
+            if group:
+                await self.channel_layer.group_discard(group, self.channel_name)
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:

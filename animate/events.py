@@ -24,6 +24,11 @@ def team_group(team_id: int) -> str:
     return f"team.{team_id}"
 
 
+def user_group(user_id: int) -> str:
+    """Events for one person only (their notifications), whatever team they are looking at."""
+    return f"user.{user_id}"
+
+
 def send_now(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:

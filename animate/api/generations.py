@@ -239,8 +239,11 @@ class GenerationListApi(ApiView):
         tags=["generations"],
         summary="Submit a generation (spends money)",
         description="Validated against the spec and priced; the estimate is saved with the generation "
-        "and the task is sent to Runware after the commit. The actual charge is recorded from Runware's "
-        "cost for each result (`actual_cost`). Reviewers get 403.",
+        "and reserved against the team's monthly budget and the member's cap in the same transaction, "
+        "and the task is sent to Runware after the commit. A run that would pass a cap is refused with "
+        "400 and `errors.budget` (what remains and when the period resets) before anything is sent. The "
+        "actual charge is recorded from Runware's cost for each result (`actual_cost`), releasing the "
+        "reservation. Reviewers get 403.",
         request=GenerationInputSerializer,
         responses={201: GenerationSerializer, **errors(400, 401, 403)},
         examples=[REQUEST_EXAMPLE],

@@ -4,20 +4,31 @@ One module per domain; everything is importable from ``animate.models``.
 """
 
 from animate.models.audit import AuditEvent
+from animate.models.budgets import Budget, Reconciliation, ReconciliationDay, SpendAlert
+from animate.models.deliveries import WebhookRejection
 from animate.models.generations import Generation, Output, WebhookEvent
 from animate.models.ledger import CostEntry
 from animate.models.media import Asset, asset_upload_to, output_upload_to, poster_upload_to
-from animate.models.teams import Membership, Team
+from animate.models.notifications import Notification
+from animate.models.teams import Invite, Membership, Team, TemporaryPassword
 
 __all__ = [
     "Asset",
     "AuditEvent",
+    "Budget",
     "CostEntry",
     "Generation",
+    "Invite",
     "Membership",
+    "Notification",
     "Output",
+    "Reconciliation",
+    "ReconciliationDay",
+    "SpendAlert",
     "Team",
+    "TemporaryPassword",
     "WebhookEvent",
+    "WebhookRejection",
     "asset_upload_to",
     "output_upload_to",
     "poster_upload_to",

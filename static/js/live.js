@@ -10,6 +10,7 @@
 //     {type: "generation.output", id, output}            (each output once per page)
 //     {type: "snapshot", ids: [...]}                     (after a snapshot has been applied)
 //     {type: "connection", state: "connecting" | "live" | "reconnecting" | "offline"}
+//     {type: "notification", id, title, body, url, ...}  (for this user only: budget alerts...)
 //   ingest(message) feeds a message the page received by HTTP through the same path.
 
 const ORDER = { queued: 0, submitted: 1, processing: 2, receiving: 3, done: 4, failed: 4 };
@@ -81,6 +82,8 @@ export function ingest(message) {
     applyStatus(message, false);
   } else if (message.type === "generation.output") {
     applyOutput(message.id, message.output);
+  } else if (message.type === "notification") {
+    emit(message);
   }
 }
 
