@@ -24,9 +24,13 @@ from animate.api.serializers import (
     QuoteSerializer,
 )
 from animate.models import Asset, Generation, Membership, Output
+from animate.services.audit import client_ip
+from animate.services.budgets import budget_headroom
 from animate.services.generations import (
     SERVER_KEYS,
     GenerationRejected,
+    charge_flag,
+    charged_unstored,
     generation_create,
     generation_quote,
 )
@@ -56,6 +60,8 @@ def output_data(request: Request, output: Output) -> dict[str, Any]:
 
 def generation_data(request: Request, generation: Generation) -> dict[str, Any]:
     failed = bool(generation.error_code or generation.error_message)
+    outputs = list(generation.outputs.all())
+    unstored = charged_unstored(generation, outputs=outputs)
     return {
         "id": generation.pk,
         "status": generation.status,
@@ -69,6 +75,9 @@ def generation_data(request: Request, generation: Generation) -> dict[str, Any]:
         "number_results": generation.number_results,
         "estimated_cost": generation.estimated_cost,
         "actual_cost": generation.actual_cost,
+        "reserved_cost": generation.reserved_cost,
+        "charged_no_result": unstored > 0,
+        "charge_flag": charge_flag(generation, unstored=unstored, received=len(outputs)),
         "currency": CURRENCY,
         "error": {"code": generation.error_code, "message": generation.error_message} if failed else None,
         "timestamps": {
@@ -79,7 +88,7 @@ def generation_data(request: Request, generation: Generation) -> dict[str, Any]:
             "updated": generation.updated_at,
         },
         # Read from the prefetch cache (``generations_for``), so a page costs the same queries at any size.
-        "outputs": [output_data(request, output) for output in generation.outputs.all()],
+        "outputs": [output_data(request, output) for output in outputs],
     }
 
 
@@ -87,7 +96,9 @@ def generations_for(membership: Membership) -> QuerySet[Generation]:
     return (
         Generation.objects.filter(team_id=membership.team_id)
         .select_related("created_by")
-        .prefetch_related(Prefetch("outputs", queryset=Output.objects.order_by("created_at", "id")))
+        .prefetch_related(
+            Prefetch("outputs", queryset=Output.objects.order_by("created_at", "id")), "cost_entries"
+        )
         .order_by("-created_at", "-id")
     )
 
@@ -193,8 +204,15 @@ class QuoteApi(ApiView):
             "billable_seconds": quote.billable_seconds,
             "number_results": quote.number_results,
             "warnings": warnings,
+            "budget": self._headroom(quote.estimate if not problems else None),
         }
         return Response(QuoteSerializer(body).data)
+
+    def _headroom(self, amount: Any) -> dict[str, Any] | None:
+        if not self.member.can_spend:
+            return None
+        headroom = budget_headroom(membership=self.member, amount=amount)
+        return headroom.as_dict() if headroom is not None else None
 
 
 # --- generations ---------------------------------------------------------------------------------
@@ -265,6 +283,7 @@ class GenerationListApi(ApiView):
                 video=self.team_asset(data["video"]),
                 choices=data["parameters"],
                 parent=parent,
+                ip=client_ip(request.META),
             )
         except GenerationRejected as exc:
             raise exceptions.ValidationError(

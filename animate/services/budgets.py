@@ -370,3 +370,46 @@ def budget_alerts_check(*, team: Team | int, user_id: int | None) -> list[SpendA
                 url="/costs/",
             )
     return created
+
+
+@dataclass(frozen=True)
+class Headroom:
+    """What the create page shows beside a quote: the tightest applicable cap, after this run."""
+
+    status: BudgetStatus
+    amount: Decimal | None
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.status.remaining
+
+    @property
+    def after(self) -> Decimal | None:
+        return self.status.remaining - self.amount if self.amount is not None else None
+
+    @property
+    def fits(self) -> bool:
+        return self.amount is None or self.amount <= self.status.remaining
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-safe (money as strings), for the page's quote endpoint and the API."""
+        after = self.after
+        return {
+            "scope": self.status.scope,
+            "label": self.status.label,
+            "limit": str(self.status.limit),
+            "remaining": str(self.remaining),
+            "remaining_after": str(after) if after is not None else None,
+            "fits": self.fits,
+            "resets_at": self.status.period.end.isoformat(),
+            "resets_text": reset_text(self.status),
+            "message": None
+            if self.fits or self.amount is None
+            else over_budget_message(self.status, self.amount),
+        }
+
+
+def budget_headroom(*, membership: Membership, amount: Decimal | None) -> Headroom | None:
+    """The cap with the least room left for ``membership``'s next run (None: nothing caps them)."""
+    status = tightest(budget_statuses(team=membership.team, user_id=membership.user_id))
+    return Headroom(status=status, amount=amount) if status is not None else None

@@ -227,20 +227,25 @@ class CostSummary:
 
 def cost_summary(filters: CostFilters) -> CostSummary:
     kinds = CostEntry.Kind
+    # Aggregate names must differ from the fields their filters use (Django refuses "flagged=Sum(...,
+    # filter=Q(flagged=True))"), hence the "sum_"/"count_" prefixes.
     row = ledger_entries(filters).aggregate(
-        total=Sum("amount"),
-        entries=Count("id"),
-        results=Count("id", filter=Q(kind=kinds.RESULT, flagged=False)),
-        result_amount=Sum("amount", filter=Q(kind=kinds.RESULT, flagged=False)),
-        result_estimated=Sum("estimated", filter=Q(kind=kinds.RESULT, flagged=False)),
-        failed_charged=Sum("amount", filter=Q(kind=kinds.FAILED_CHARGED)),
-        failed_charged_entries=Count("id", filter=Q(kind=kinds.FAILED_CHARGED)),
-        adjustments=Sum("amount", filter=Q(kind=kinds.ADJUSTMENT)),
-        flagged=Sum("amount", filter=Q(flagged=True)),
-        flagged_entries=Count("id", filter=Q(flagged=True)),
+        sum_total=Sum("amount"),
+        count_entries=Count("id"),
+        count_results=Count("id", filter=Q(kind=kinds.RESULT, flagged=False)),
+        sum_result_amount=Sum("amount", filter=Q(kind=kinds.RESULT, flagged=False)),
+        sum_result_estimated=Sum("estimated", filter=Q(kind=kinds.RESULT, flagged=False)),
+        sum_failed_charged=Sum("amount", filter=Q(kind=kinds.FAILED_CHARGED)),
+        count_failed_charged_entries=Count("id", filter=Q(kind=kinds.FAILED_CHARGED)),
+        sum_adjustments=Sum("amount", filter=Q(kind=kinds.ADJUSTMENT)),
+        sum_flagged=Sum("amount", filter=Q(flagged=True)),
+        count_flagged_entries=Count("id", filter=Q(flagged=True)),
     )
-    money = ("total", "result_amount", "result_estimated", "failed_charged", "adjustments", "flagged")
-    return CostSummary(**{key: amount_total(value) if key in money else value for key, value in row.items()})
+    values = {}
+    for key, value in row.items():
+        kind, name = key.split("_", 1)
+        values[name] = amount_total(value) if kind == "sum" else value
+    return CostSummary(**values)
 
 
 def charged_no_result(filters: CostFilters) -> tuple[Decimal, int]:

@@ -293,6 +293,7 @@ def generation_event(generation: Generation) -> dict[str, Any]:
         "error": generation.error_message,
         "estimated_cost": str(generation.estimated_cost),
         "actual_cost": str(generation.actual_cost) if generation.actual_cost is not None else None,
+        "reserved_cost": str(generation.reserved_cost),
         "timestamps": {
             "created": stamp(generation.created_at),
             "submitted": stamp(generation.submitted_at),

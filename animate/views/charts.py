@@ -76,14 +76,16 @@ def time_chart(groups: Sequence[Group], *, what: str) -> TimeChart:
     top = nice_ceiling(max((group.amount for group in groups), default=Decimal("0")))
     count = max(1, len(groups))
     slot = WIDTH / count
+    # A few bars stay slim instead of filling the chart.
+    bar_width = min(slot * 0.7, WIDTH / 24)
     bars = []
     for index, group in enumerate(groups):
         height = float(group.amount / top) * HEIGHT if top else 0.0
         bars.append(
             Bar(
-                x=round(index * slot + slot * 0.15, 2),
+                x=round(index * slot + (slot - bar_width) / 2, 2),
                 y=round(HEIGHT - height, 2),
-                width=round(slot * 0.7, 2),
+                width=round(bar_width, 2),
                 height=round(height, 2),
                 tooltip=f"{group.label}: {money(group.amount)} ({group.entries} entries)",
             )

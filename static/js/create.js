@@ -332,6 +332,7 @@ loraRows?.addEventListener("click", (event) => {
 
 function errorSlotFor(key) {
   if (key === "image" || key === "video") return { slot: document.getElementById(`err-${key}`), input: null };
+  if (key === "budget") return { slot: document.getElementById("err-budget"), input: null };
   const lora = key.match(/^lora\[(\d+)\](?:\.(\w+))?$/);
   if (lora) {
     const row = state.sentLoraRows[Number(lora[1])];
@@ -414,6 +415,7 @@ function renderQuote(quote) {
       ? "No price until the settings are valid."
       : "Upload a driving video to see the price.";
   }
+  renderBudget(quote.budget);
   const problems = { ...(quote.problems || {}) };
   if (!state.assets.video && problems.video && !hidden.video.value) {
     // Not an error yet: the video simply has not been chosen.
@@ -424,6 +426,22 @@ function renderQuote(quote) {
     if (state.assets[kind] && quote.warnings) renderWarnings(kind, quote.warnings[kind]);
   }
   updateSubmit();
+}
+
+/** "Remaining after this run" beside the price, from the tightest budget that applies (if any). */
+function renderBudget(budget) {
+  const line = document.getElementById("budget-line");
+  if (!line) return;
+  line.hidden = !budget;
+  if (!budget) return;
+  line.classList.toggle("is-over", !budget.fits);
+  if (budget.remaining_after === null) {
+    line.textContent = `${budget.label}: $${budget.remaining} left; resets ${budget.resets_text}.`;
+  } else if (budget.fits) {
+    line.textContent = `Remaining after this run: $${budget.remaining_after} of ${budget.label.toLowerCase()} ($${budget.remaining} left now).`;
+  } else {
+    line.textContent = `Over budget: ${budget.label.toLowerCase()} has $${budget.remaining} left; this run would be refused. It resets ${budget.resets_text}.`;
+  }
 }
 
 function quoteBody() {
