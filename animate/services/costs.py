@@ -405,7 +405,7 @@ def top_spenders(filters: CostFilters, *, limit: int = 5) -> list[Group]:
     return [group for group in cost_breakdown(filters, by="user").groups if group.key][:limit]
 
 
-# --- figures that need the review surface's verdicts -------------------------------------------------------
+# --- figures that need the review surface's verdicts ------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -472,7 +472,7 @@ def verdict_breakdown(filters: CostFilters) -> Breakdown:
     return Breakdown(by="verdict", groups=shared, total=total)
 
 
-# --- the ledger as rows (CSV export, API) ------------------------------------------------------------------
+# --- the ledger as rows (CSV export, API) -----------------------------------------------------------------
 
 LEDGER_CSV_HEADER = [
     "entry_id",

@@ -144,7 +144,7 @@ def budget_page(request: HttpRequest, membership: Membership) -> HttpResponse:
     return render(request, "animate/costs/budgets.html", context, status=400 if problems else 200)
 
 
-# --- ledger adjustments ------------------------------------------------------------------------------------
+# --- ledger adjustments -----------------------------------------------------------------------------------
 
 
 @admin_only
@@ -167,7 +167,7 @@ def adjustment_create(request: HttpRequest, membership: Membership) -> HttpRespo
     return redirect(safe_next(request, reverse("costs")))
 
 
-# --- reconciliation ----------------------------------------------------------------------------------------
+# --- reconciliation ---------------------------------------------------------------------------------------
 
 
 @admin_only

@@ -83,7 +83,12 @@ def test_the_schema_lists_every_endpoint(api):
     create = paths["/api/generations/"]["post"]["description"]
     assert "estimate is saved with the generation" in create and "`errors.budget`" in create
     assert "cost for each result" in create
-    money_paths = {"/api/costs/summary/", "/api/costs/ledger/", "/api/costs/ledger.csv", "/api/costs/budgets/"}
+    money_paths = {
+        "/api/costs/summary/",
+        "/api/costs/ledger/",
+        "/api/costs/ledger.csv",
+        "/api/costs/budgets/",
+    }
     admin_paths = {"/api/deliveries/", "/api/deliveries/{id}/replay/", "/api/audit/", "/api/team/members/"}
     assert money_paths | admin_paths | {"/api/team/", "/api/team/switch/"} <= set(paths)
 
