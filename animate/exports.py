@@ -8,7 +8,8 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.http import StreamingHttpResponse
 
-# Spreadsheets run a cell that starts with one of these as a formula; text cells get a quote in front.
+# Spreadsheets run a cell that starts with one of these as a formula; text cells get a quote in front
+# (numbers are passed as numbers, so a negative amount stays a number).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from animate.models import CostEntry, Generation, Output, Team
 from animate.runware import pricing, spec
+from animate.runware.money import COST_QUANTUM
 from animate.services.ledger import amount_total
 
 ZERO = Decimal("0.0000")
@@ -528,8 +529,9 @@ def ledger_csv_batch(
             filters.team.slug,
             entry.user.get_username() if entry.user else "",
             entry.kind,
-            f"{entry.amount:.4f}",
-            f"{entry.estimated:.4f}",
+            # Decimals, not text: a negative amount must not look like a formula to be neutralised.
+            entry.amount.quantize(COST_QUANTUM),
+            entry.estimated.quantize(COST_QUANTUM),
             entry.mode,
             entry.tier,
             entry.output_format,

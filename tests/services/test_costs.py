@@ -265,7 +265,11 @@ def test_csv_batches_cover_every_selected_entry_once_in_order(
     assert cursor == rows[-1][0] and end is None and len(rows + more) == 3
     header = costs.LEDGER_CSV_HEADER
     row = dict(zip(header, rows[0], strict=True))
-    assert row["entry_id"] == first.pk and row["amount_usd"] == "0.0300" and row["local_date"] == "2026-12-02"
+    assert (
+        row["entry_id"] == first.pk
+        and row["amount_usd"] == Decimal("0.0300")
+        and row["local_date"] == "2026-12-02"
+    )
     assert row["task_uuid"] == str(generation.task_uuid) and row["output_id"] == output.pk
     assert row["member"] == "mia" and row["flagged"] == "no"
     assert (
