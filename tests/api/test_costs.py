@@ -115,7 +115,7 @@ def test_bad_summary_parameters_are_400_naming_the_field(admin_api, params, fiel
     assert response.status_code == 400 and field in response.json()["errors"]
 
 
-# --- ledger --------------------------------------------------------------------------------------------------
+# --- ledger -----------------------------------------------------------------------------------------------
 
 
 def test_the_ledger_lists_entries_newest_first_and_the_csv_has_the_same_total(
@@ -152,7 +152,7 @@ def test_an_adjustment_is_recorded_and_a_bad_one_is_400_naming_fields(admin_api,
     assert blank.status_code == 400 and set(blank.json()["errors"]) == {"note"}
 
 
-# --- budgets and alerts ------------------------------------------------------------------------------------------
+# --- budgets and alerts -----------------------------------------------------------------------------------
 
 
 def test_budgets_are_set_read_and_removed(admin_api, team, creator):
@@ -195,7 +195,7 @@ def test_alerts_are_listed_newest_first(admin_api, team, owner, creator):
     assert SpendAlert.objects.count() == 2
 
 
-# --- reconciliation ------------------------------------------------------------------------------------------------
+# --- reconciliation ---------------------------------------------------------------------------------------
 
 
 def test_a_reconciliation_is_started_and_read_back(admin_api):

@@ -415,7 +415,7 @@ def test_the_list_costs_the_same_queries_for_1_or_10_generations(
         assert len(api.get(GENERATIONS).json()["results"]) == 10
 
 
-# --- budgets and charges ---------------------------------------------------------------------------------------
+# --- budgets and charges ----------------------------------------------------------------------------------
 
 
 def _cap(owner, limit, user=None):

@@ -1,5 +1,5 @@
-"""The admin's cost pages: the dashboard with charts and tables, the CSV, budgets, adjustments, reconciliation;
-only the team's admins get in."""
+"""The admin's cost pages: dashboard with charts and tables, CSV, budgets, adjustments, reconciliation; only
+the team's admins get in."""
 
 import csv
 import io
@@ -79,7 +79,7 @@ def test_the_header_shows_costs_and_team_to_admins_only(admin_client, client, me
     assert 'href="/costs/"' not in html and 'href="/team/"' not in html
 
 
-# --- the dashboard -------------------------------------------------------------------------------------------
+# --- the dashboard ----------------------------------------------------------------------------------------
 
 
 def test_the_dashboard_shows_totals_charts_with_text_and_tables_that_agree(admin_client, team, admin, member):
@@ -132,7 +132,7 @@ def test_another_teams_spend_never_shows(admin_client, other_team, outsider):
     assert "9.9900" not in html and "oscar" not in html
 
 
-# --- the CSV -------------------------------------------------------------------------------------------------------
+# --- the CSV ----------------------------------------------------------------------------------------------
 
 
 def test_the_csv_has_one_row_per_entry_and_the_pages_total(admin_client, team, admin, member):
@@ -161,7 +161,7 @@ def test_the_export_link_carries_the_pages_filters(admin_client, team):
     assert 'href="/costs/export.csv?range=7d&amp;mode=animate"' in html
 
 
-# --- budgets ------------------------------------------------------------------------------------------------------
+# --- budgets ----------------------------------------------------------------------------------------------
 
 
 def test_an_admin_sets_the_team_budget_and_a_member_cap(admin_client, team, member):
@@ -193,7 +193,7 @@ def test_an_unsafe_next_is_ignored(admin_client):
     assert response["Location"] == reverse("costs-budgets")
 
 
-# --- adjustments and reconciliation -----------------------------------------------------------------------------
+# --- adjustments and reconciliation -----------------------------------------------------------------------
 
 
 def test_an_admin_records_an_adjustment_and_a_bad_one_is_explained(admin_client, admin):

@@ -520,7 +520,7 @@ def test_rerun_of_another_teams_generation_is_404(member_client, outsider, outsi
     assert member_client.get(reverse("create") + "?from=abc").status_code == 404
 
 
-# --- budgets ------------------------------------------------------------------------------------------------
+# --- budgets ----------------------------------------------------------------------------------------------
 
 
 def _budget(admin, limit, user=None):

@@ -79,7 +79,7 @@ def test_team_settings_are_saved_and_bad_ones_explained(admin_client, team):
     assert "Choose a time zone from the list" in bad
 
 
-# --- joining by invite ---------------------------------------------------------------------------------------
+# --- joining by invite ------------------------------------------------------------------------------------
 
 
 def test_someone_new_joins_by_invite_creating_their_account(client, team, admin):
@@ -112,7 +112,7 @@ def test_a_logged_in_user_joins_as_they_are_and_switches_to_the_team(
     assert "Studio" in client.get(reverse("create")).content.decode()
 
 
-# --- switching teams ------------------------------------------------------------------------------------------
+# --- switching teams --------------------------------------------------------------------------------------
 
 
 def test_the_header_switches_team_for_every_page(client, team, other_team, member):
@@ -141,7 +141,7 @@ def test_one_team_shows_no_switcher(client, member):
     assert 'id="team-switch"' not in client.get(reverse("create")).content.decode()
 
 
-# --- notifications ------------------------------------------------------------------------------------------
+# --- notifications ----------------------------------------------------------------------------------------
 
 
 def test_notifications_are_listed_counted_in_the_header_and_marked_read(admin_client, team, admin):
