@@ -100,7 +100,8 @@ def time_chart(groups: Sequence[Group], *, what: str) -> TimeChart:
         summary = f"{what}: nothing was spent in this range."
     else:
         summary = (
-            f"{what}, {len(groups)} bars from {groups[0].label} to {groups[-1].label}: total {money(total)}, "
+            f"{what}, {len(groups)} bar{'' if len(groups) == 1 else 's'} from {groups[0].label} to "
+            f"{groups[-1].label}: total {money(total)}, "
             f"highest {money(peak.amount)} on {peak.label}. The table below lists every value."
         )
     return TimeChart(bars=bars, ticks=ticks, x_labels=labels, summary=summary)

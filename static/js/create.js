@@ -369,6 +369,8 @@ function renderProblems(problems) {
       slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
     }
     if (input) input.setAttribute("aria-invalid", "true");
+    // The budget's message sits in the price panel already, right where this list is.
+    if (key === "budget") continue;
     const item = document.createElement("li");
     const target = input || (key === "image" || key === "video" ? document.getElementById(`file-${key}`) : null);
     if (target && target.id) {
@@ -603,6 +605,8 @@ form.addEventListener("submit", async (event) => {
       renderProblems({ parameters: data.error || "You cannot submit generations." });
     } else {
       renderProblems(data.problems || { parameters: `Submitting failed (HTTP ${response.status}).` });
+      // The refusal says what remains; the quote's budget line would only repeat it.
+      if (data.problems && data.problems.budget) document.getElementById("budget-line").hidden = true;
     }
   } catch {
     renderProblems({ parameters: "Submitting failed: the server could not be reached. Try again." });
