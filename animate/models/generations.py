@@ -83,6 +83,10 @@ class Generation(models.Model):
                 condition=Q(reserved_cost__gt=0),
                 name="generation_reserved_idx",
             ),
+            # Cost reports split spend by run status: the runs that did not end "done" are the few.
+            models.Index(
+                fields=["team", "status"], condition=~Q(status="done"), name="generation_not_done_idx"
+            ),
         ]
 
     def __str__(self) -> str:
