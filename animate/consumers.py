@@ -1,4 +1,11 @@
-"""The live-status websocket: a snapshot from the database first, then the team's events."""
+"""The live websocket: a snapshot from the database first, then the team's events.
+
+Besides generation status, it carries review events: verdicts and comments to the whole team, stars
+only to their user's sockets in that team (``events.member_group``). A page showing outputs asks for
+their review snapshot with ``{"type": "review.subscribe", "outputs": [ids], "comments": bool}``; the
+answer is read from the database after the socket joined its groups, so nothing falls between it and
+the live events that follow.
+"""
 
 import json
 from typing import Any
@@ -20,17 +27,16 @@ class GenerationsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4403)
             return
         self.group = events.team_group(team_id)
+        self.member_group = events.member_group(team_id, user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        self.user_group = events.user_group(user.pk)
-        await self.channel_layer.group_add(self.user_group, self.channel_name)
+        await self.channel_layer.group_add(self.member_group, self.channel_name)
         await self.accept()
         self.team_id = team_id
         snapshot = await database_sync_to_async(live.snapshot_for)(user, team_id=team_id)
         await self.send_json(snapshot)
 
     async def disconnect(self, code: int) -> None:
-        for name in ("group", "user_group"):
-            group = getattr(self, name, None)
+        for group in (getattr(self, "group", None), getattr(self, "member_group", None)):
             if group:
                 await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -51,14 +57,30 @@ class GenerationsConsumer(AsyncJsonWebsocketConsumer):
         await super().receive(text_data=text_data, **kwargs)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        # The only message a browser sends is a request for a fresh snapshot (e.g. after a tab wakes up).
-        if isinstance(content, dict) and content.get("type") == "snapshot":
+        # A browser asks for a fresh snapshot (e.g. after a tab wakes up), or for the review state of the
+        # outputs it shows.
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "snapshot":
             snapshot = await database_sync_to_async(live.snapshot_for)(
                 self.scope.get("user"), team_id=self.team_id
             )
             await self.send_json(snapshot)
+        elif kind == "review.subscribe" and isinstance(content.get("outputs"), list):
+            snapshot = await database_sync_to_async(live.review_snapshot_for)(
+                self.scope.get("user"),
+                team_id=self.team_id,
+                output_ids=content["outputs"],
+                comments=bool(content.get("comments")),
+            )
+            await self.send_json(snapshot)
         else:
-            await self.send_json({"type": "error", "error": 'Unknown message; send {"type": "snapshot"}.'})
+            await self.send_json(
+                {
+                    "type": "error",
+                    "error": 'Unknown message; send {"type": "snapshot"} or '
+                    '{"type": "review.subscribe", "outputs": [ids]}.',
+                }
+            )
 
     async def animate_event(self, message: dict[str, Any]) -> None:
         await self.send(text_data=message["text"])

@@ -24,9 +24,9 @@ def team_group(team_id: int) -> str:
     return f"team.{team_id}"
 
 
-def user_group(user_id: int) -> str:
-    """Events for one person only (their notifications), whatever team they are looking at."""
-    return f"user.{user_id}"
+def member_group(team_id: int, user_id: int) -> str:
+    """One user's sockets in one team: for what only that user may see (their stars)."""
+    return f"member.{team_id}.{user_id}"
 
 
 def send_now(group: str, event: dict[str, Any]) -> None:

@@ -5,7 +5,19 @@ Each block's views live in the ``animate.views`` module of the same name.
 
 from django.urls import path
 
-from animate.views import audit, costs, create, deliveries, generations, media, team
+from animate.views import (
+    audit,
+    compare,
+    costs,
+    create,
+    deliveries,
+    gallery,
+    generations,
+    media,
+    review,
+    share,
+    team,
+)
 
 urlpatterns = [
     # create: upload & preview, quote, submit
@@ -16,6 +28,18 @@ urlpatterns = [
     # generations: a creator's runs and one run's result page
     path("generations/", generations.generation_list, name="generation-list"),
     path("generations/<int:pk>/", generations.generation_detail, name="generation-detail"),
+    # gallery: every output of the team, and boards (a board page is the gallery of that board)
+    path("gallery/", gallery.gallery_page, name="gallery"),
+    path("boards/", gallery.board_list, name="board-list"),
+    path("boards/<int:pk>/", gallery.board_detail, name="board-detail"),
+    # review: the player with verdicts, comments, stars
+    path("outputs/<int:pk>/", review.output_review, name="output-review"),
+    # compare: two outputs side by side or with a wipe
+    path("compare/", compare.compare, name="compare"),
+    # share: read-only links for people without an account, and the list of live links
+    path("s/<str:token>/", share.share_page, name="share"),
+    path("s/<str:token>/o/<int:output_pk>/<str:kind>", share.share_media, name="share-media"),
+    path("shares/", share.share_list, name="share-list"),
     # media: team members' files, and signed single-asset URLs for Runware
     path("m/assets/<int:pk>/file", media.asset_file, name="media-asset"),
     path("m/assets/<int:pk>/poster", media.asset_poster, name="media-asset-poster"),

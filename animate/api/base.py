@@ -35,7 +35,7 @@ from animate.services.teams import membership_for, session_team_id
 
 CURRENCY = "USD"
 # Keys of a service's problems that are request fields; any other key is a spec parameter path.
-REQUEST_FIELDS = frozenset({"image", "video", "parent", "parameters", "budget"})
+REQUEST_FIELDS = frozenset({"image", "video", "parent", "board", "parameters", "budget"})
 NOT_IN_TEAM = {
     Asset.Kind.IMAGE: "Choose a character image uploaded to your team.",
     Asset.Kind.VIDEO: "Choose a driving video uploaded to your team.",

@@ -23,7 +23,7 @@ from animate.api.serializers import (
     GenerationSerializer,
     QuoteSerializer,
 )
-from animate.models import Asset, Generation, Membership, Output
+from animate.models import Asset, Board, Generation, Membership, Output
 from animate.services.audit import client_ip
 from animate.services.budgets import budget_headroom
 from animate.services.generations import (
@@ -70,6 +70,7 @@ def generation_data(request: Request, generation: Generation) -> dict[str, Any]:
         "image": generation.image_id,
         "video": generation.video_id,
         "parent": generation.parent_id,
+        "board": generation.board_id,
         "created_by": generation.created_by.get_username() if generation.created_by else None,
         "parameters": generation.parameters,
         "number_results": generation.number_results,
@@ -232,6 +233,9 @@ class GenerationListApi(ApiView):
         parent = serializers.IntegerField(
             required=False, allow_null=True, help_text="The generation this re-runs (lineage)."
         )
+        board = serializers.IntegerField(
+            required=False, allow_null=True, help_text="A board of your team that receives every result."
+        )
 
     @extend_schema(
         operation_id="generations_list",
@@ -275,6 +279,11 @@ class GenerationListApi(ApiView):
             parent = generations_for(self.member).filter(pk=data["parent"]).first()
             if parent is None:
                 raise exceptions.ValidationError({"parent": ["No such generation in your team."]})
+        board = None
+        if data.get("board") is not None:
+            board = Board.objects.filter(team_id=self.member.team_id, pk=data["board"]).first()
+            if board is None:
+                raise exceptions.ValidationError({"board": ["No such board in your team."]})
         try:
             generation = generation_create(
                 membership=self.member,
@@ -283,6 +292,7 @@ class GenerationListApi(ApiView):
                 video=self.team_asset(data["video"]),
                 choices=data["parameters"],
                 parent=parent,
+                board=board,
                 ip=client_ip(request.META),
             )
         except GenerationRejected as exc:

@@ -133,6 +133,9 @@ class GenerationSerializer(serializers.Serializer):
     image = serializers.IntegerField(help_text="Asset id of the character image.")
     video = serializers.IntegerField(help_text="Asset id of the driving video.")
     parent = serializers.IntegerField(allow_null=True, help_text="The generation this one re-runs, if any.")
+    board = serializers.IntegerField(
+        allow_null=True, help_text="The board that receives its results, if any."
+    )
     created_by = serializers.CharField(allow_null=True, help_text="Username of whoever submitted it.")
     parameters = serializers.JSONField(
         help_text="The spec parameters chosen, flat, named as Runware names them."
@@ -162,3 +165,117 @@ class GenerationPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = GenerationSerializer(many=True)
+
+
+# --- review ---------------------------------------------------------------------------------------
+
+REVIEW_STATES = ("unreviewed", "approved", "rejected", "mixed")
+
+
+class VerdictSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reviewer = serializers.IntegerField(help_text="User id of the reviewer.")
+    reviewer_name = serializers.CharField()
+    decision = serializers.ChoiceField(choices=["approved", "rejected"])
+    reasons = serializers.ListField(child=serializers.CharField(), help_text="Reason tags of a rejection.")
+    reason_labels = serializers.ListField(child=serializers.CharField())
+    note = serializers.CharField(allow_blank=True)
+    rating = serializers.IntegerField(allow_null=True, help_text="1 to 5, if given.")
+    current = serializers.BooleanField(help_text="False for verdicts the reviewer has since changed.")
+    at = serializers.DateTimeField()
+
+
+class CommentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    output = serializers.IntegerField()
+    author = serializers.IntegerField()
+    author_name = serializers.CharField()
+    at_seconds = serializers.FloatField(help_text="Where in the result the comment is pinned.")
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+
+
+class OutputCardSerializer(OutputSerializer):
+    generation = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Generation.Status.choices, help_text="The generation's status.")
+    created_by = serializers.CharField(allow_null=True, help_text="Username of whoever submitted it.")
+    mode = serializers.CharField()
+    tier = serializers.CharField(help_text='Price tier: "480p", "580p" or "720p".')
+    output_format = serializers.CharField()
+    size = serializers.IntegerField(help_text="Bytes.")
+    review_state = serializers.ChoiceField(choices=REVIEW_STATES, help_text="The team's overall verdict.")
+    rating = serializers.FloatField(allow_null=True, help_text="Mean of the current ratings.")
+    starred = serializers.BooleanField(help_text="Starred by you (stars are private).")
+    archived_at = serializers.DateTimeField(allow_null=True)
+    purged = serializers.BooleanField(help_text="Its stored files were deleted by an admin.")
+    player = serializers.CharField(help_text="Path of the review player page.")
+
+
+class OutputCardPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = OutputCardSerializer(many=True)
+
+
+class OutputDetailSerializer(OutputCardSerializer):
+    parameters = serializers.JSONField()
+    verdicts = VerdictSerializer(many=True, help_text="Every reviewer's current verdict.")
+    history = VerdictSerializer(many=True, help_text="Every verdict ever given, newest first.")
+    comments = CommentSerializer(many=True)
+    boards = serializers.ListField(child=serializers.IntegerField(), help_text="Boards it is on.")
+    siblings = serializers.ListField(
+        child=serializers.IntegerField(), help_text="The other outputs of the same generation."
+    )
+
+
+class ReviewSummarySerializer(serializers.Serializer):
+    output = serializers.IntegerField()
+    review_state = serializers.ChoiceField(choices=REVIEW_STATES, help_text="The team's overall verdict.")
+    rating = serializers.FloatField(allow_null=True)
+    verdicts = VerdictSerializer(many=True)
+    history = VerdictSerializer(many=True)
+
+
+class StarSerializer(serializers.Serializer):
+    output = serializers.IntegerField()
+    starred = serializers.BooleanField()
+
+
+class ArchiveResultSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["archive", "unarchive", "purge"])
+    outputs = serializers.ListField(child=serializers.IntegerField(), help_text="Outputs that changed.")
+    generations = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Generations that changed."
+    )
+
+
+class BoardSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    item_count = serializers.IntegerField()
+    created_by = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    page = serializers.CharField(help_text="Path of the board's page.")
+
+
+class BoardItemsSerializer(serializers.Serializer):
+    board = serializers.IntegerField()
+    added = serializers.IntegerField(help_text="How many outputs were not on the board before.")
+    item_count = serializers.IntegerField()
+
+
+class ShareLinkSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    output = serializers.IntegerField(allow_null=True)
+    board = serializers.IntegerField(allow_null=True)
+    label = serializers.CharField(help_text="What is shared, for people.")
+    created_by = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
+class NewShareLinkSerializer(ShareLinkSerializer):
+    url = serializers.URLField(help_text="The link itself: shown only now, it cannot be recovered later.")

@@ -10,12 +10,16 @@ from animate.models.generations import Generation, Output, WebhookEvent
 from animate.models.ledger import CostEntry
 from animate.models.media import Asset, asset_upload_to, output_upload_to, poster_upload_to
 from animate.models.notifications import Notification
+from animate.models.review import Board, BoardItem, Comment, ShareLink, Star, Verdict
 from animate.models.teams import Invite, Membership, Team, TemporaryPassword
 
 __all__ = [
     "Asset",
     "AuditEvent",
+    "Board",
+    "BoardItem",
     "Budget",
+    "Comment",
     "CostEntry",
     "Generation",
     "Invite",
@@ -24,9 +28,12 @@ __all__ = [
     "Output",
     "Reconciliation",
     "ReconciliationDay",
+    "ShareLink",
     "SpendAlert",
+    "Star",
     "Team",
     "TemporaryPassword",
+    "Verdict",
     "WebhookEvent",
     "WebhookRejection",
     "asset_upload_to",

@@ -59,6 +59,12 @@ class Generation(models.Model):
     # Set while a worker is sending the task: a second run of the submit task waits instead of racing.
     submit_started_at = models.DateTimeField(null=True, blank=True)
     poll_attempts = models.PositiveIntegerField(default=0)
+    # Chosen at submit time: every stored result of this generation is added to it.
+    board = models.ForeignKey(
+        "animate.Board", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Archived generations leave the gallery's default view; they stay in the ledger and audit log.
+    archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     processing_at = models.DateTimeField(null=True, blank=True)
@@ -116,12 +122,20 @@ class Output(models.Model):
     seed = models.BigIntegerField(null=True, blank=True)
     nsfw = models.BooleanField(default=False)
     cost = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    # Archived outputs leave the gallery's default view; purged ones have had their stored files
+    # deleted (``file`` and ``poster`` are then empty). Neither ever deletes the row.
+    archived_at = models.DateTimeField(null=True, blank=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["generation", "video_uuid"], name="output_generation_video_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(purged_at__isnull=True) | Q(archived_at__isnull=False),
+                name="output_purged_only_when_archived",
             ),
         ]
         indexes = [models.Index(fields=["team", "-created_at"])]

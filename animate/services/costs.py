@@ -471,21 +471,42 @@ VERDICT_STATES = {
     "approved": "Approved",
     "rejected": "Rejected",
     "mixed": "Mixed verdicts",
-    "unreviewed": "Not reviewed",
+    "unreviewed": "Not reviewed yet",
 }
 
 
 def verdict_states(entries: QuerySet[CostEntry]) -> dict[str, tuple[Decimal, int]] | None:
-    """THE ONE PLACE THAT READS VERDICTS. Returns, for the given ledger entries, the spend and number of
-    results in each overall review state of their output (``VERDICT_STATES``), or None while the review
-    surface does not exist — every verdict-based figure is then shown as "unavailable", never as zero.
+    """THE ONE PLACE THAT READS VERDICTS: for the given (result) ledger entries, the spend and number of
+    results in each overall review state of their output (``VERDICT_STATES``), from the review
+    surface's own state query (``review.ledger_review_state``). Returning None instead would show every
+    verdict-based figure as "unavailable" (never zero) — the contract for a deployment without reviews.
 
-    To wire the review surface in: for each RESULT entry, find its output by ``(generation_id,
-    video_uuid)`` and that output's overall state (approved / rejected / mixed / unreviewed) from the
-    review models' overall-state query; group the entries' ``amount`` (and count them) by that state,
-    entries without a stored output counting as "unreviewed". Nothing else in this module changes.
+    Only entries of runs that have a current verdict are matched against verdicts (two EXISTS per row);
+    every other entry is unreviewed, which the totals give without touching the review tables.
     """
-    return None
+    from animate.models import Verdict
+    from animate.services.review import ledger_review_state
+
+    reviewed_runs = Verdict.objects.filter(is_current=True).values("output__generation_id")
+    states = {state: (ZERO, 0) for state in VERDICT_STATES}
+    rows = (
+        entries.filter(generation_id__in=reviewed_runs)
+        .order_by()
+        .annotate(state=ledger_review_state())
+        .values("state")
+        .annotate(amount=Sum("amount"), results=Count("*"))
+        .values_list("state", "amount", "results")
+    )
+    for state, amount, results in rows:
+        states[state] = (amount_total(amount), results)
+    everything = entries.aggregate(amount=Sum("amount"), results=Count("*"))
+    reviewed_amount = sum((amount for state, (amount, _) in states.items() if state != "unreviewed"), ZERO)
+    reviewed_count = sum(count for state, (_, count) in states.items() if state != "unreviewed")
+    states["unreviewed"] = (
+        amount_total(everything["amount"]) - reviewed_amount,
+        everything["results"] - reviewed_count,
+    )
+    return states
 
 
 def review_figures(filters: CostFilters) -> ReviewFigures | None:

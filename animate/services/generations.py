@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from animate import events
-from animate.models import Asset, AuditEvent, CostEntry, Generation, Membership
+from animate.models import Asset, AuditEvent, Board, CostEntry, Generation, Membership
 from animate.runware import pricing, spec
 from animate.services import budgets
 from animate.services.audit import audit_record
@@ -113,12 +113,14 @@ def generation_create(
     video: Asset | None,
     choices: dict[str, Any],
     parent: Generation | None = None,
+    board: Board | None = None,
     ip: str | None = None,
 ) -> Generation:
     """Validate, price and save a queued generation; it is sent to Runware after the commit.
 
-    The quote is reserved against the team's and the member's budgets in the same transaction, under
-    the team's lock; an over-budget run is refused with ``problems["budget"]`` before anything is sent.
+    ``board`` (of the same team) receives every result of the generation as it is stored. The quote is
+    reserved against the team's and the member's budgets in the same transaction, under the team's lock;
+    an over-budget run is refused with ``problems["budget"]`` before anything is sent.
     """
     member = membership_require_spender(membership)
     problems: dict[str, str] = {}
@@ -130,6 +132,8 @@ def generation_create(
     for field, message in quote.problems.items():
         if field != "video" or "video" not in problems:
             problems.setdefault(field, message)
+    if board is not None and board.team_id != member.team_id:
+        problems["board"] = "No such board in your team."
     if problems or quote.estimate is None:
         raise GenerationRejected(problems or {"parameters": "These settings cannot be priced."})
     assert image is not None and video is not None
@@ -151,6 +155,7 @@ def generation_create(
             number_results=quote.number_results,
             estimated_cost=quote.estimate,
             reserved_cost=reserved,
+            board=board,
         )
         audit_record(
             action=AuditEvent.Action.GENERATION_SUBMITTED,

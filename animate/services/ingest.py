@@ -23,7 +23,7 @@ from django.utils import timezone
 from animate import events
 from animate.models import CostEntry, Generation, Output, WebhookEvent
 from animate.runware import spec
-from animate.services import budgets, generations, ledger
+from animate.services import boards, budgets, generations, ledger
 from animate.services.downloads import (
     DownloadFailed,
     DownloadRejected,
@@ -259,6 +259,8 @@ def _record(*, generation_id: int, output: Output, announce: bool) -> None:
     with transaction.atomic():
         generation = Generation.objects.select_for_update().get(pk=generation_id)
         if announce:
+            # The board chosen at submit time gets the result in the same commit that announces it.
+            boards.board_autoadd(output=output)
             # The output is announced before the status that counts it, so a browser that sees "done"
             # has already been told about every output.
             events.publish_on_commit(events.team_group(generation.team_id), output_event(output))

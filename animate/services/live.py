@@ -7,6 +7,7 @@ from django.db.models import Q
 from animate.models import Generation
 from animate.services.generations import generation_event
 from animate.services.ingest import output_event
+from animate.services.review import review_snapshot
 from animate.services.teams import membership_for
 
 
@@ -39,3 +40,15 @@ def snapshot_for(user: Any, *, team_id: int | None = None, recent: int = 20) -> 
         item["outputs"] = [output_event(output)["output"] for output in generation.outputs.all()]
         items.append(item)
     return {"type": "snapshot", "generations": items}
+
+
+def review_snapshot_for(
+    user: Any, *, team_id: int, output_ids: list[Any], comments: bool = False
+) -> dict[str, Any]:
+    """Review state (verdicts, the user's stars, optionally comments) of the socket team's outputs among
+    ``output_ids``; ids of other teams, or that are not numbers, are left out."""
+    membership = membership_for(user, team_id=team_id)
+    ids = [pk for pk in output_ids if isinstance(pk, int) and not isinstance(pk, bool)]
+    if membership is None or membership.team_id != team_id:
+        return {"type": "review.snapshot", "outputs": {}}
+    return review_snapshot(membership=membership, output_ids=ids, comments=comments)

@@ -45,7 +45,7 @@ def notify_admins(*, team: Team, kind: str, title: str, body: str, url: str = ""
         ]
     )
     for row in rows:
-        events.publish_on_commit(events.user_group(row.user_id), notification_event(row))
+        events.publish_on_commit(events.member_group(team.pk, row.user_id), notification_event(row))
     recipients = sorted({admin.email for admin in admins if admin.email})
     if recipients:
         from animate import tasks  # tasks import services; imported here to keep the direction one-way

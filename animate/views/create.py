@@ -17,9 +17,10 @@ from animate.forms import (
     parameter_form_for_choices,
     parameter_form_initial,
 )
-from animate.models import Asset, Generation
+from animate.models import Asset, Board, Generation
 from animate.runware import pricing
 from animate.services import budgets, generations, media, teams
+from animate.services.boards import boards_for
 from animate.uploads import UploadRefusal, file_limits, request_upload_refusal
 from animate.views.common import (
     asset_payload,
@@ -59,7 +60,12 @@ def create(request: HttpRequest) -> HttpResponse:
         parent = get_object_or_404(
             Generation.objects.select_related("image", "video"), pk=pk, team_id=membership.team_id
         )
-        form = parameter_form_initial(parent.parameters)
+        parameters = dict(parent.parameters)
+        # "Re-run with tweaks" from a reviewed output starts from that very output's seed.
+        source = parent.outputs.filter(pk=int_or_none(request.GET.get("output"))).first()
+        if source is not None and source.seed is not None:
+            parameters["seed"] = source.seed
+        form = parameter_form_initial(parameters)
         image, video = parent.image, parent.video
     mode = (parent.parameters.get("mode") if parent else None) or None
     context = {
@@ -68,6 +74,8 @@ def create(request: HttpRequest) -> HttpResponse:
         "can_spend": membership.can_spend,
         "form": form,
         "parent": parent,
+        "boards": boards_for(membership),
+        "board_initial": parent.board_id if parent else None,
         "image_data": asset_payload(image, mode=mode) if image else None,
         "video_data": asset_payload(video, mode=mode) if video else None,
         "webhook_unreachable": not generations.public_base_url_reachable(),
@@ -219,6 +227,12 @@ def generation_create(request: HttpRequest) -> JsonResponse:
         )
         if parent is None:
             problems["parent"] = "The generation to re-run was not found in your team."
+    board = None
+    if body.get("board_id") not in (None, ""):
+        board_pk = int_or_none(body.get("board_id"))
+        board = Board.objects.filter(team_id=membership.team_id, pk=board_pk).first() if board_pk else None
+        if board is None:
+            problems["board"] = "The board was not found in your team."
     if not form.is_valid():
         for key, message in form.problems().items():
             problems.setdefault(key, message)
@@ -231,6 +245,7 @@ def generation_create(request: HttpRequest) -> JsonResponse:
             video=team_asset(membership, body.get("video_id"), Asset.Kind.VIDEO),
             choices=form.choices(),
             parent=parent,
+            board=board,
             ip=request_ip(request),
         )
     except teams.NotAllowed as exc:

@@ -71,7 +71,7 @@ def status_steps(generation: Generation) -> list[dict[str, Any]]:
     return steps
 
 
-def _parameter_rows(parameters: dict[str, Any]) -> list[tuple[str, str, str]]:
+def parameter_rows(parameters: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(label, spec path, value) for each parameter that was set, in the spec's order."""
     rows = []
     by_key = {parameter.key: parameter for parameter in user_parameters() if "[" not in parameter.path}
@@ -159,7 +159,7 @@ def generation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "outputs": outputs,
         "steps": status_steps(generation),
         "summary": parameters_summary(generation.parameters, generation.number_results),
-        "parameter_rows": _parameter_rows(generation.parameters),
+        "parameter_rows": parameter_rows(generation.parameters),
         "sent_task": json.dumps(generation.sent_task, indent=2, ensure_ascii=False)
         if generation.sent_task
         else "",

@@ -214,32 +214,30 @@ def asset_poster(request: HttpRequest, pk: int) -> HttpResponseBase:
     )
 
 
+def serve_output(
+    request: HttpRequest, output: Output, *, poster: bool, cache: dict[str, Any]
+) -> HttpResponseBase:
+    """An output's video (or poster) with Range, for a caller that has already decided access."""
+    stem = f"animate-{output.generation_id}-{output.video_uuid}"
+    if poster:
+        name, etag = f"{stem}-poster.jpg", _poster_etag(output.poster)
+        return _serve(
+            request, output.poster, content_type="image/jpeg", filename=name, etag=etag, cache=cache
+        )
+    name = f"{stem}{Path(output.file.name).suffix}"
+    return _serve(
+        request, output.file, content_type=output.content_type, filename=name, etag=output.sha256, cache=cache
+    )
+
+
 @require_safe
 def output_file(request: HttpRequest, pk: int) -> HttpResponseBase:
-    output: Output = _for_member(request, Output, pk)
-    name = f"animate-{output.generation_id}-{output.video_uuid}{Path(output.file.name).suffix}"
-    return _serve(
-        request,
-        output.file,
-        content_type=output.content_type,
-        filename=name,
-        etag=output.sha256,
-        cache=MEMBER_CACHE,
-    )
+    return serve_output(request, _for_member(request, Output, pk), poster=False, cache=MEMBER_CACHE)
 
 
 @require_safe
 def output_poster(request: HttpRequest, pk: int) -> HttpResponseBase:
-    output: Output = _for_member(request, Output, pk)
-    name = f"animate-{output.generation_id}-{output.video_uuid}-poster.jpg"
-    return _serve(
-        request,
-        output.poster,
-        content_type="image/jpeg",
-        filename=name,
-        etag=_poster_etag(output.poster),
-        cache=MEMBER_CACHE,
-    )
+    return serve_output(request, _for_member(request, Output, pk), poster=True, cache=MEMBER_CACHE)
 
 
 # --- signed URLs ---------------------------------------------------------------------------------

@@ -580,6 +580,7 @@ form.addEventListener("submit", async (event) => {
     image_id: Number(hidden.image.value),
     video_id: Number(hidden.video.value),
     parent_id: hidden.parent.value ? Number(hidden.parent.value) : null,
+    board_id: document.getElementById("board_id")?.value ? Number(document.getElementById("board_id").value) : null,
     choices: collectChoices(),
   };
   try {

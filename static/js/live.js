@@ -12,6 +12,9 @@
 //     {type: "connection", state: "connecting" | "live" | "reconnecting" | "offline"}
 //     {type: "notification", id, title, body, url, ...}  (for this user only: budget alerts...)
 //   ingest(message) feeds a message the page received by HTTP through the same path.
+//   watchOutputs(ids, {comments}) asks, on every (re)connect, for the review snapshot of those outputs;
+//     review messages ("review.snapshot", "review.verdict", "review.comment", "review.star", ...)
+//     are passed to listeners as they come.
 
 const ORDER = { queued: 0, submitted: 1, processing: 2, receiving: 3, done: 4, failed: 4 };
 const MAX_DELAY_MS = 10000;
@@ -26,6 +29,7 @@ let retryTimer = null;
 let countdownTimer = null;
 let stopped = false;
 let connectionState = "connecting";
+const watched = { outputs: new Set(), comments: false };
 
 function emit(message) {
   for (const listener of listeners) {
@@ -82,9 +86,21 @@ export function ingest(message) {
     applyStatus(message, false);
   } else if (message.type === "generation.output") {
     applyOutput(message.id, message.output);
-  } else if (message.type === "notification") {
+  } else if (message.type === "notification" || (typeof message.type === "string" && message.type.startsWith("review."))) {
     emit(message);
   }
+}
+
+function sendWatch() {
+  if (!watched.outputs.size || !socket || socket.readyState !== WebSocket.OPEN) return;
+  socket.send(JSON.stringify({ type: "review.subscribe", outputs: [...watched.outputs], comments: watched.comments }));
+}
+
+/** Follow the review state of these outputs: a snapshot now and after every reconnect, then events. */
+export function watchOutputs(ids, { comments = false } = {}) {
+  for (const id of ids) watched.outputs.add(Number(id));
+  watched.comments = watched.comments || comments;
+  sendWatch();
 }
 
 /** Listen to live messages; the current store is replayed to a late subscriber. */
@@ -138,6 +154,7 @@ function connect() {
   ws.addEventListener("open", () => {
     attempt = 0;
     setIndicator("live", "Live");
+    sendWatch();
   });
   ws.addEventListener("message", (message) => {
     let data;
@@ -188,6 +205,7 @@ document.addEventListener("visibilitychange", () => {
   if (socket && socket.readyState === WebSocket.OPEN) {
     // A tab that slept may have missed events: ask for a fresh snapshot.
     socket.send(JSON.stringify({ type: "snapshot" }));
+    sendWatch();
   } else {
     reconnectNow();
   }

@@ -88,12 +88,14 @@ def test_the_summary_totals_and_groups_agree_and_verdicts_are_unavailable(admin_
     assert (body["currency"], body["total"], body["entries"]) == ("USD", "0.2936", 3)
     assert body["failed_charged"] == {"amount": "0.2000", "count": 1}
     assert body["error_percent"] == "4.0" and body["this_month"] == "0.2936"
-    assert (
-        body["verdicts_available"] is False
-        and body["cost_per_approved_output"] is None
-        and body["waste"] is None
-    )
-    assert body["groups"]["verdict"] is None
+    assert body["verdicts_available"] is True and body["cost_per_approved_output"] is None  # none approved
+    assert body["waste"] == "0.0000"
+    assert [(g["key"], g["amount"]) for g in body["groups"]["verdict"]] == [
+        ("approved", "0.0000"),
+        ("rejected", "0.0000"),
+        ("mixed", "0.0000"),
+        ("unreviewed", "0.0936"),
+    ]
     for name in ("day", "user", "mode", "kind"):
         assert sum(Decimal(group["amount"]) for group in body["groups"][name]) == Decimal(body["total"]), name
     assert [(g["label"], g["amount"], g["share"]) for g in body["groups"]["user"]] == [

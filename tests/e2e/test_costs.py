@@ -107,7 +107,7 @@ def test_an_admin_audits_costs_sets_a_budget_and_a_members_run_is_refused(
     assert page.locator("svg.share-svg").count() == 6
     label = page.locator("svg.chart-svg").get_attribute("aria-label")
     assert label.startswith("Spend per day") and f"total ${spent}" in label
-    expect(page.locator("#kpi-per-approved")).to_have_text("Unavailable")
+    expect(page.locator("#kpi-per-approved")).to_have_text("—")  # nothing approved yet
     expect(page.locator("#breakdown-user tbody tr")).to_have_count(2)
 
     # A range change: a custom range shows its date fields; today alone still holds everything.

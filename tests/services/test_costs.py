@@ -195,13 +195,47 @@ def test_an_unknown_breakdown_is_refused(team, now):
         costs.cost_breakdown(_filters(team, now), by="colour")
 
 
-def test_verdict_figures_are_unavailable_not_zero_until_reviews_exist(team, member, now):
-    entry(team, member, "0.0300", at=_day(2))
+def test_spend_by_verdict_follows_each_outputs_overall_review_state(
+    team, member, admin, reviewer, image_asset, video_asset, now
+):
+    from animate.models import Verdict
+
+    generation = Generation.objects.create(
+        team=team, created_by=member, image=image_asset, video=video_asset, status="done"
+    )
+    outputs = [output_for(generation) for _ in range(4)]
+    for output, amount in zip(outputs, ("0.0100", "0.0200", "0.0300", "0.0400"), strict=True):
+        entry(team, member, amount, generation=generation, video_uuid=output.video_uuid, at=_day(2))
+    entry(team, member, "0.5000", kind=CostEntry.Kind.FAILED_CHARGED, generation=generation, at=_day(2))
+    Verdict.objects.create(team=team, output=outputs[0], reviewer=reviewer, decision="approved")
+    Verdict.objects.create(team=team, output=outputs[1], reviewer=reviewer, decision="rejected")
+    Verdict.objects.create(team=team, output=outputs[2], reviewer=reviewer, decision="approved")
+    Verdict.objects.create(team=team, output=outputs[2], reviewer=admin, decision="rejected")
+    Verdict.objects.create(
+        team=team, output=outputs[3], reviewer=admin, decision="approved", is_current=False
+    )
     filters = _filters(team, now)
 
-    assert costs.review_figures(filters) is None
+    figures = costs.review_figures(filters)
     verdicts = costs.cost_breakdown(filters, by="verdict")
-    assert verdicts.available is False and verdicts.groups == []
+
+    assert figures.by_state == {
+        "approved": (Decimal("0.0100"), 1),
+        "rejected": (Decimal("0.0200"), 1),
+        "mixed": (Decimal("0.0300"), 1),
+        "unreviewed": (Decimal("0.0400"), 1),  # its only verdict was replaced
+    }
+    assert figures.waste == Decimal("0.0200")
+    assert figures.cost_per_approved == Decimal("0.6000")  # every cent of the range per approved result
+    assert verdicts.available and sum(group.amount for group in verdicts.groups) == Decimal("0.1000")
+
+
+def test_without_any_verdict_everything_is_unreviewed_and_no_cost_per_approved_output(team, member, now):
+    entry(team, member, "0.0300", at=_day(2))
+
+    figures = costs.review_figures(_filters(team, now))
+
+    assert figures.by_state["unreviewed"] == (Decimal("0.0300"), 1) and figures.cost_per_approved is None
 
 
 def test_review_figures_derive_waste_and_cost_per_approved_output_from_verdict_states():

@@ -24,7 +24,7 @@ def test_every_active_admin_of_the_team_is_told_and_nobody_else(
         )
 
     assert [row.user_id for row in rows] == [admin.pk]
-    assert sent == [(f"user.{admin.pk}", notifications.notification_event(rows[0]))]
+    assert sent == [(f"member.{team.pk}.{admin.pk}", notifications.notification_event(rows[0]))]
     assert json.loads(json.dumps(sent[0][1]))["title"] == "Budget at 50%"
     assert not DBTaskResult.objects.exists()  # nobody has an email address
 

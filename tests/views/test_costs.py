@@ -99,11 +99,11 @@ def test_the_dashboard_shows_totals_charts_with_text_and_tables_that_agree(admin
     assert 'aria-label="Spend per day, ' in html and "total $0.2936" in html
     assert 'aria-label="Spend by member, shares of $0.2936: mia 78.3%, ada 21.7%.' in html
     assert html.count("data-total>$0.2936<") == 7
-    # Verdict figures are unavailable, not zero.
-    assert re.search(r'id="kpi-per-approved">Unavailable<', html) and re.search(
-        r'id="kpi-waste">Unavailable<', html
-    )
-    assert 'id="verdicts-unavailable"' in html
+    # Verdict figures come from the review surface: nothing is reviewed yet, so nothing is approved.
+    assert re.search(r'id="kpi-per-approved">—<', html) and "No approved result in this range yet" in html
+    assert re.search(r'id="kpi-waste">\$0\.0000<', html)
+    assert 'id="verdicts-unavailable"' not in html and 'data-group="unreviewed"' in html
+    assert "data-total>$0.0936<" in html  # the verdict table counts results only
 
 
 def test_the_dashboard_refuses_bad_filters_by_name_and_shows_this_month(admin_client, team, member):

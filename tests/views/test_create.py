@@ -520,6 +520,24 @@ def test_rerun_of_another_teams_generation_is_404(member_client, outsider, outsi
     assert member_client.get(reverse("create") + "?from=abc").status_code == 404
 
 
+def test_submitting_for_a_board_of_the_team_sends_its_results_there(
+    member_client, member, outsider, image_asset, video_asset
+):
+    from animate.models import Board
+
+    ours = Board.objects.create(team=image_asset.team, name="Deliveries")
+    theirs = Board.objects.create(team=outsider.memberships.get().team, name="Theirs")
+    body = {"image_id": image_asset.pk, "video_id": video_asset.pk, "choices": {"resolution": "480p"}}
+
+    created = post_json(member_client, "generation-create", {**body, "board_id": ours.pk})
+    refused = post_json(member_client, "generation-create", {**body, "board_id": theirs.pk})
+
+    assert created.status_code == 201
+    assert Generation.objects.get(pk=created.json()["id"]).board_id == ours.pk
+    assert refused.status_code == 400 and "board" in refused.json()["problems"]
+    assert Generation.objects.count() == 1
+
+
 # --- budgets ----------------------------------------------------------------------------------------------
 
 
