@@ -7,7 +7,7 @@ from animate.models.audit import AuditEvent
 from animate.models.budgets import Budget, Reconciliation, ReconciliationDay, SpendAlert
 from animate.models.deliveries import WebhookRejection
 from animate.models.generations import Generation, Output, WebhookEvent
-from animate.models.ledger import CostEntry
+from animate.models.ledger import CostDay, CostEntry
 from animate.models.media import Asset, asset_upload_to, output_upload_to, poster_upload_to
 from animate.models.notifications import Notification
 from animate.models.review import Board, BoardItem, Comment, ShareLink, Star, Verdict
@@ -20,6 +20,7 @@ __all__ = [
     "BoardItem",
     "Budget",
     "Comment",
+    "CostDay",
     "CostEntry",
     "Generation",
     "Invite",

@@ -13,10 +13,10 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from animate.models import CostEntry, Generation, Output, Team
+from animate.models import CostDay, CostEntry, Generation, Output, Team
 from animate.runware import pricing, spec
 from animate.runware.money import COST_QUANTUM
 from animate.services.ledger import amount_total
@@ -198,6 +198,20 @@ def ledger_entries(filters: CostFilters) -> QuerySet[CostEntry]:
     return entries
 
 
+def day_rows(filters: CostFilters) -> QuerySet[CostDay]:
+    """The daily sums (``CostDay``) the filters select: what the summary and the breakdowns read, instead
+    of every ledger row. They equal the ledger exactly (same days, same facts)."""
+    rows = CostDay.objects.filter(
+        team_id=filters.team.pk, day__gte=filters.range.first, day__lte=filters.range.last
+    )
+    if filters.user_id is not None:
+        rows = rows.filter(user_key=filters.user_id)
+    for key in ("mode", "tier", "output_format", "kind"):
+        if getattr(filters, key):
+            rows = rows.filter(**{key: getattr(filters, key)})
+    return rows
+
+
 # --- figures ---------------------------------------------------------------------------------------------
 
 
@@ -226,27 +240,25 @@ class CostSummary:
         return error_percent(self.result_amount, self.result_estimated)
 
 
-def _count(condition: Q) -> Coalesce:
-    """COUNT of the rows matching ``condition``, as SUM(1): unlike COUNT(id) it reads no column, so the
-    report index alone answers it."""
-    return Coalesce(Sum(Value(1), filter=condition), Value(0), output_field=IntegerField())
-
-
 def cost_summary(filters: CostFilters) -> CostSummary:
     kinds = CostEntry.Kind
+
+    def entries(condition: Q | None = None) -> Coalesce:
+        return Coalesce(Sum("entries", filter=condition), Value(0), output_field=IntegerField())
+
     # Aggregate names must differ from the fields their filters use (Django refuses "flagged=Sum(...,
     # filter=Q(flagged=True))"), hence the "sum_"/"count_" prefixes.
-    row = ledger_entries(filters).aggregate(
+    row = day_rows(filters).aggregate(
         sum_total=Sum("amount"),
-        count_entries=Count("*"),
-        count_results=_count(Q(kind=kinds.RESULT, flagged=False)),
+        count_entries=entries(),
+        count_results=entries(Q(kind=kinds.RESULT, flagged=False)),
         sum_result_amount=Sum("amount", filter=Q(kind=kinds.RESULT, flagged=False)),
         sum_result_estimated=Sum("estimated", filter=Q(kind=kinds.RESULT, flagged=False)),
         sum_failed_charged=Sum("amount", filter=Q(kind=kinds.FAILED_CHARGED)),
-        count_failed_charged_entries=_count(Q(kind=kinds.FAILED_CHARGED)),
+        count_failed_charged_entries=entries(Q(kind=kinds.FAILED_CHARGED)),
         sum_adjustments=Sum("amount", filter=Q(kind=kinds.ADJUSTMENT)),
         sum_flagged=Sum("amount", filter=Q(flagged=True)),
-        count_flagged_entries=_count(Q(flagged=True)),
+        count_flagged_entries=entries(Q(flagged=True)),
     )
     values = {}
     for key, value in row.items():
@@ -328,12 +340,26 @@ class Breakdown:
 
 
 def _grouped(entries: QuerySet[CostEntry], column: Any) -> list[tuple[Any, Decimal, int, Decimal]]:
+    """Ledger rows grouped by ``column``: (group, amount, entries, estimated)."""
     rows = (
         entries.order_by()
         .annotate(group=column)
         .values("group")
         .annotate(amount=Sum("amount"), entries=Count("*"), estimated=Sum("estimated"))
         .values_list("group", "amount", "entries", "estimated")
+    )
+    return [
+        (key, amount_total(amount), count, amount_total(estimated)) for key, amount, count, estimated in rows
+    ]
+
+
+def _days_grouped(days: QuerySet[CostDay], field: str) -> list[tuple[Any, Decimal, int, Decimal]]:
+    """The daily sums grouped by one of their facts: (group, amount, entries, estimated)."""
+    rows = (
+        days.order_by()
+        .values(field)
+        .annotate(total=Sum("amount"), count=Sum("entries"), estimate=Sum("estimated"))
+        .values_list(field, "total", "count", "estimate")
     )
     return [
         (key, amount_total(amount), count, amount_total(estimated)) for key, amount, count, estimated in rows
@@ -357,32 +383,27 @@ def cost_breakdown(filters: CostFilters, *, by: str) -> Breakdown:
     """Spend of the selected entries grouped by one fact; every breakdown's groups add up to the total."""
     if by not in BREAKDOWNS:
         raise CostFilterInvalid({"group_by": f"Choose one of: {', '.join(BREAKDOWNS)}."})
-    entries = ledger_entries(filters)
     if by == "verdict":
         return verdict_breakdown(filters)
+    days = day_rows(filters)
     groups: list[Group]
     if by == "day":
-        rows = {
-            key: (amount, count, est)
-            for key, amount, count, est in _grouped(
-                entries, TruncDate("created_at", tzinfo=filters.team.zone)
-            )
-        }
+        rows = {key: (amount, count, est) for key, amount, count, est in _days_grouped(days, "day")}
         groups = [
             Group(day.isoformat(), f"{day:%-d %b}", *rows.get(day, (ZERO, 0, ZERO)))
             for day in filters.range.days
         ]
     elif by == "user":
-        rows = _grouped(entries, F("user_id"))
+        rows = _days_grouped(days, "user_key")
         names = dict(
             get_user_model()
-            .objects.filter(pk__in=[key for key, *_ in rows if key is not None])
+            .objects.filter(pk__in=[key for key, *_ in rows if key])
             .values_list("pk", "username")
         )
         groups = [
             Group(
-                str(key) if key is not None else "",
-                names.get(key, NO_USER_LABEL) if key is not None else NO_USER_LABEL,
+                str(key) if key else "",
+                names.get(key, NO_USER_LABEL) if key else NO_USER_LABEL,
                 amount,
                 count,
                 est,
@@ -391,10 +412,10 @@ def cost_breakdown(filters: CostFilters, *, by: str) -> Breakdown:
         ]
         groups.sort(key=lambda group: (-group.amount, group.label))
     elif by == "status":
-        groups = _status_groups(filters, entries)
+        groups = _status_groups(filters, days)
     else:
         labels = dict(CostEntry.Kind.choices) if by == "kind" else {}
-        rows = _grouped(entries, F(by))
+        rows = _days_grouped(days, by)
         groups = [
             Group(key or "", labels.get(key, key) or "Not recorded", amount, count, est)
             for key, amount, count, est in rows
@@ -404,20 +425,16 @@ def cost_breakdown(filters: CostFilters, *, by: str) -> Breakdown:
     return Breakdown(by=by, groups=shared, total=total)
 
 
-def _status_groups(filters: CostFilters, entries: QuerySet[CostEntry]) -> list[Group]:
-    """Spend by the status of its run. Most runs end "done": the others (a partial index finds them) are
-    joined, and "done" is what remains of the entries that have a run — so no query joins every row."""
+def _status_groups(filters: CostFilters, days: QuerySet[CostDay]) -> list[Group]:
+    """Spend by the status of its run. Most runs end "done": only the others (a partial index finds
+    them) are joined with the ledger; "done" is what remains of the entries that have a run, and the
+    entries without one come from the daily sums."""
     not_done = Generation.objects.filter(team_id=filters.team.pk).exclude(status=Generation.Status.DONE)
-    rows = _grouped(entries.filter(generation_id__in=not_done.values("id")), F("generation__status"))
-    with_run = entries.filter(generation_id__isnull=False).aggregate(
-        amount=Sum("amount"), entries=Count("*"), estimated=Sum("estimated")
+    rows = _grouped(
+        ledger_entries(filters).filter(generation_id__in=not_done.values("id")), F("generation__status")
     )
-    everything = entries.aggregate(amount=Sum("amount"), entries=Count("*"), estimated=Sum("estimated"))
-    run_amount, run_count, run_estimated = (
-        amount_total(with_run["amount"]),
-        with_run["entries"],
-        amount_total(with_run["estimated"]),
-    )
+    sums = {has_run: (amount, count, est) for has_run, amount, count, est in _days_grouped(days, "has_run")}
+    run_amount, run_count, run_estimated = sums.get(True, (ZERO, 0, ZERO))
     groups = [
         Group(key, STATUS_LABELS.get(key, str(key)), amount, count, est) for key, amount, count, est in rows
     ]
@@ -428,13 +445,8 @@ def _status_groups(filters: CostFilters, entries: QuerySet[CostEntry]) -> list[G
     )
     if done[1]:
         groups.append(Group(Generation.Status.DONE, STATUS_LABELS[Generation.Status.DONE], *done))
-    no_run = (
-        amount_total(everything["amount"]) - run_amount,
-        everything["entries"] - run_count,
-        amount_total(everything["estimated"]) - run_estimated,
-    )
-    if no_run[1]:
-        groups.append(Group(NO_GENERATION, STATUS_LABELS[NO_GENERATION], *no_run))
+    if sums.get(False, (ZERO, 0, ZERO))[1]:
+        groups.append(Group(NO_GENERATION, STATUS_LABELS[NO_GENERATION], *sums[False]))
     return sorted(groups, key=lambda group: -group.amount)
 
 
@@ -572,10 +584,12 @@ def ledger_rows(filters: CostFilters) -> QuerySet[CostEntry]:
 def ledger_csv_batch(
     filters: CostFilters, *, after: int | None, size: int = CSV_BATCH
 ) -> tuple[list[list[Any]], int | None]:
-    """One batch of CSV rows in entry order after entry ``after``, and the cursor for the next batch."""
-    entries = ledger_rows(filters).order_by("pk")
+    """One batch of CSV rows in time order after the cursor ``after`` (the last row's time and id), and
+    the cursor for the next batch; the report index reads them in that order."""
+    entries = ledger_rows(filters).order_by("created_at", "pk")
     if after is not None:
-        entries = entries.filter(pk__gt=after)
+        at, pk = after
+        entries = entries.filter(Q(created_at__gt=at) | Q(created_at=at, pk__gt=pk))
     batch = list(entries[:size])
     zone = filters.team.zone
     rows = [
@@ -604,4 +618,4 @@ def ledger_csv_batch(
         ]
         for entry in batch
     ]
-    return rows, (batch[-1].pk if len(batch) == size else None)
+    return rows, ((batch[-1].created_at, batch[-1].pk) if len(batch) == size else None)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
-from animate.models import AuditEvent, CostEntry, Generation, Membership
+from animate.models import AuditEvent, CostDay, CostEntry, Generation, Membership, Team
 from animate.runware import pricing, spec
 from animate.runware.pricing import COST_QUANTUM
 from animate.services.audit import audit_record
@@ -138,3 +138,41 @@ def _int(value: Any) -> int | None:
         return int(str(value))
     except (TypeError, ValueError):
         return None
+
+
+def cost_days_rebuild(*, team: Team) -> int:
+    """Recompute a team's daily sums from its ledger (after its time zone changed: days move). Runs in
+    the caller's transaction; returns the number of daily rows."""
+    from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
+    from django.db.models.functions import TruncDate
+
+    CostDay.objects.filter(team=team).delete()
+    rows = (
+        CostEntry.objects.filter(team=team)
+        .order_by()
+        .annotate(
+            day=TruncDate("created_at", tzinfo=team.zone),
+            with_run=ExpressionWrapper(Q(generation__isnull=False), output_field=BooleanField()),
+        )
+        .values("day", "user_id", "mode", "tier", "output_format", "kind", "flagged", "with_run")
+        .annotate(total=Sum("amount"), estimate=Sum("estimated"), count=Count("*"))
+    )
+    days = [
+        CostDay(
+            team=team,
+            day=row["day"],
+            user_key=row["user_id"] or 0,
+            mode=row["mode"],
+            tier=row["tier"],
+            output_format=row["output_format"],
+            kind=row["kind"],
+            flagged=row["flagged"],
+            has_run=row["with_run"],
+            amount=amount_total(row["total"]),
+            estimated=amount_total(row["estimate"]),
+            entries=row["count"],
+        )
+        for row in rows
+    ]
+    CostDay.objects.bulk_create(days, batch_size=2000)
+    return len(days)

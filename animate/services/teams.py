@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from animate.models import AuditEvent, Budget, Invite, Membership, Team, TemporaryPassword
 from animate.services.audit import audit_record
+from animate.services.ledger import cost_days_rebuild
 
 
 class NotAllowed(Exception):
@@ -382,6 +383,9 @@ def team_settings_update(
         after = {"time_zone": team.time_zone, "low_balance_threshold": _text(team.low_balance_threshold)}
         if before != after:
             team.save(update_fields=["time_zone", "low_balance_threshold"])
+            if before["time_zone"] != after["time_zone"]:
+                # The reports' days are the team's days: they move with its time zone.
+                cost_days_rebuild(team=team)
             audit_record(
                 action=AuditEvent.Action.TEAM_SETTINGS_CHANGED,
                 team=team,

@@ -110,6 +110,7 @@ def _day(day: int, hour: int = 12) -> datetime:
 
 def test_an_entry_counts_on_its_day_in_the_teams_time_zone(team, member, now):
     team.time_zone = "Europe/Paris"
+    team.save()
     entry(team, member, "0.0100", at=datetime(2026, 12, 9, 23, 30, tzinfo=UTC))  # 10 Dec in Paris
 
     day = costs.cost_breakdown(_filters(team, now, range="7d"), by="day")
@@ -296,7 +297,7 @@ def test_csv_batches_cover_every_selected_entry_once_in_order(
     rows, cursor = costs.ledger_csv_batch(filters, after=None, size=2)
     more, end = costs.ledger_csv_batch(filters, after=cursor, size=2)
 
-    assert cursor == rows[-1][0] and end is None and len(rows + more) == 3
+    assert cursor[1] == rows[-1][0] and end is None and len(rows + more) == 3
     header = costs.LEDGER_CSV_HEADER
     row = dict(zip(header, rows[0], strict=True))
     assert (
@@ -309,3 +310,27 @@ def test_csv_batches_cover_every_selected_entry_once_in_order(
     assert (
         sum(Decimal(r[header.index("amount_usd")]) for r in rows + more) == costs.cost_summary(filters).total
     )
+
+
+def test_the_daily_sums_equal_the_ledger_and_follow_a_change_of_time_zone(team, admin, member, now):
+    from animate.models import CostDay, Membership
+    from animate.services import teams
+
+    late = datetime(2026, 12, 9, 23, 30, tzinfo=UTC)  # the 10th in Paris
+    entry(team, member, "0.0100", at=late)
+    entry(team, member, "0.0200", at=late)
+    entry(team, None, "-0.0050", kind=CostEntry.Kind.ADJUSTMENT, at=_day(3))
+    assert list(CostDay.objects.values_list("day", "amount", "entries", "has_run").order_by("day")) == [
+        (date(2026, 12, 3), Decimal("-0.0050"), 1, False),
+        (date(2026, 12, 9), Decimal("0.0300"), 2, False),
+    ]
+
+    teams.team_settings_update(admin=Membership.objects.get(user=admin), time_zone="Europe/Paris")
+
+    assert list(CostDay.objects.values_list("day", "amount", "entries").order_by("day")) == [
+        (date(2026, 12, 3), Decimal("-0.0050"), 1),
+        (date(2026, 12, 10), Decimal("0.0300"), 2),
+    ]
+    team.refresh_from_db()
+    day = costs.cost_breakdown(_filters(team, now, range="7d"), by="day")
+    assert {group.key: group.amount for group in day.groups}["2026-12-10"] == Decimal("0.0300")
