@@ -51,7 +51,8 @@ def load(rows: int) -> tuple[Any, Any]:
         "created_by_id": f"CASE WHEN mod(n, 10) = 0 THEN {outsider.pk} ELSE ({user_ids})[1 + mod(n, 20)] END",
         "task_uuid": "gen_random_uuid()",
         # As in production, most runs end done: 4 % fail and 0.1 % are still receiving results.
-        "status": "CASE WHEN mod(n, 25) = 0 THEN 'failed' WHEN mod(n, 1000) = 1 THEN 'receiving' ELSE 'done' END",
+        "status": "CASE WHEN mod(n, 25) = 0 THEN 'failed' WHEN mod(n, 1000) = 1 THEN 'receiving' "
+        "ELSE 'done' END",
         "number_results": "2",
         "estimated_cost": "0.0600",
         "actual_cost": "0.0600",
