@@ -26,7 +26,8 @@ def load(rows: int) -> tuple[Any, Any]:
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    from animate.models import Budget, CostEntry, Generation, Membership, Team
+    from animate.models import Budget, CostDay, CostEntry, Generation, Membership, Team
+    from animate.services.ledger import cost_days_rebuild
     from bench.fixtures import make_team_and_generations
 
     with scratch_dir() as tmp:
@@ -87,8 +88,12 @@ def load(rows: int) -> tuple[Any, Any]:
             """,
             [template.pk],
         )
+    # The rows went in by SQL, not through CostEntry.save: the daily sums the reports read are rebuilt.
+    for each in (team, other):
+        cost_days_rebuild(team=each)
     print(
-        f"loaded {CostEntry.objects.count():,} ledger rows and {Generation.objects.count():,} generations "
+        f"loaded {CostEntry.objects.count():,} ledger rows ({CostDay.objects.count():,} daily sums) and "
+        f"{Generation.objects.count():,} generations "
         f"in {time.perf_counter() - started:.0f} s"
     )
     return team, users

@@ -8,7 +8,10 @@ from django.db import migrations, models
 
 
 def backfill_cost_days(apps, schema_editor):
-    """Daily sums of the rows written before this migration, in each team's (default UTC) time zone."""
+    """Daily sums of the rows written before this migration, in each team's (default UTC) time zone.
+
+    The same computation as ``services.ledger.cost_days_rebuild``, on the historical models (a migration
+    must not depend on app code that will change after it)."""
     import zoneinfo
 
     from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
