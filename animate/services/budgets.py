@@ -20,7 +20,7 @@ from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from animate.models import AuditEvent, Budget, CostEntry, Generation, Membership, SpendAlert, Team
+from animate.models import AuditEvent, Budget, CostDay, Generation, Membership, SpendAlert, Team
 from animate.runware.money import COST_QUANTUM
 from animate.services import notifications
 from animate.services.audit import audit_record
@@ -134,12 +134,13 @@ def _amounts(*, team_id: int, user_id: int | None, start: datetime) -> dict[str,
     """Spent this period and held by runs in flight, for the team and one member, in ONE statement:
     a charge moves money from reserved to spent in one transaction, and separate reads could see one
     side of that move without the other."""
-    spent = CostEntry.objects.filter(team_id=OuterRef("pk"), created_at__gte=start)
+    # The ledger's daily sums (kept in step with it, in the same transactions) from the month's first day.
+    spent = CostDay.objects.filter(team_id=OuterRef("pk"), day__gte=start.date())
     held = Generation.objects.filter(team_id=OuterRef("pk"), reserved_cost__gt=0)
     values = Team.objects.filter(pk=team_id).annotate(
         team_spent=_sum(spent, "amount"),
         team_reserved=_sum(held, "reserved_cost"),
-        user_spent=_sum(spent.filter(user_id=user_id), "amount"),
+        user_spent=_sum(spent.filter(user_key=user_id or 0), "amount"),
         user_reserved=_sum(held.filter(created_by_id=user_id), "reserved_cost"),
     )
     row = values.values("team_spent", "team_reserved", "user_spent", "user_reserved").get()
@@ -191,12 +192,12 @@ def team_budget_overview(*, team: Team, now: datetime | None = None) -> list[Bud
         return []
     period = month_period(team, now=now)
     spent = {
-        user_id: amount_total(total)
-        for user_id, total in CostEntry.objects.filter(team=team, created_at__gte=period.start)
+        user_key or None: amount_total(total)
+        for user_key, total in CostDay.objects.filter(team=team, day__gte=period.first_day)
         .order_by()
-        .values("user_id")
+        .values("user_key")
         .annotate(total=Sum("amount"))
-        .values_list("user_id", "total")
+        .values_list("user_key", "total")
     }
     held = {
         user_id: amount_total(total)

@@ -291,8 +291,8 @@ class SpendToDate:
 def spend_to_date(team: Team, *, now: datetime | None = None) -> SpendToDate:
     today = date_range_for(team, preset="today", now=now)
     month = date_range_for(team, preset="month", now=now)
-    row = CostEntry.objects.filter(team_id=team.pk, created_at__gte=month.start).aggregate(
-        month=Sum("amount"), today=Sum("amount", filter=Q(created_at__gte=today.start))
+    row = CostDay.objects.filter(team_id=team.pk, day__gte=month.first).aggregate(
+        month=Sum("amount"), today=Sum("amount", filter=Q(day=today.first))
     )
     return SpendToDate(today=amount_total(row["today"]), month=amount_total(row["month"]))
 
