@@ -582,15 +582,27 @@ def ledger_rows(filters: CostFilters) -> QuerySet[CostEntry]:
 
 
 def ledger_csv_batch(
-    filters: CostFilters, *, after: int | None, size: int = CSV_BATCH
-) -> tuple[list[list[Any]], int | None]:
+    filters: CostFilters, *, after: tuple[datetime, int] | None, size: int = CSV_BATCH
+) -> tuple[list[list[Any]], tuple[datetime, int] | None]:
     """One batch of CSV rows in time order after the cursor ``after`` (the last row's time and id), and
-    the cursor for the next batch; the report index reads them in that order."""
-    entries = ledger_rows(filters).order_by("created_at", "pk")
+    the cursor for the next batch. The batch is read from the report index alone; the names, runs and
+    outputs its rows mention come in three small queries, rather than joins the planner could spread
+    over every row of the range."""
+    entries = ledger_entries(filters).order_by("created_at", "pk")
     if after is not None:
         at, pk = after
         entries = entries.filter(Q(created_at__gt=at) | Q(created_at=at, pk__gt=pk))
     batch = list(entries[:size])
+    user_ids = {entry.user_id for entry in batch} | {entry.recorded_by_id for entry in batch}
+    names = dict(get_user_model().objects.filter(pk__in=user_ids - {None}).values_list("pk", "username"))
+    run_ids = {entry.generation_id for entry in batch if entry.generation_id}
+    tasks = dict(Generation.objects.filter(pk__in=run_ids).values_list("pk", "task_uuid"))
+    outputs = {
+        (generation_id, video_uuid): pk
+        for pk, generation_id, video_uuid in Output.objects.filter(generation_id__in=run_ids).values_list(
+            "pk", "generation_id", "video_uuid"
+        )
+    }
     zone = filters.team.zone
     rows = [
         [
@@ -598,7 +610,7 @@ def ledger_csv_batch(
             entry.created_at.astimezone(UTC).isoformat(),
             entry.created_at.astimezone(zone).date().isoformat(),
             filters.team.slug,
-            entry.user.get_username() if entry.user else "",
+            names.get(entry.user_id, ""),
             entry.kind,
             # Decimals, not text: a negative amount must not look like a formula to be neutralised.
             entry.amount.quantize(COST_QUANTUM),
@@ -608,12 +620,12 @@ def ledger_csv_batch(
             entry.output_format,
             entry.billable_seconds if entry.billable_seconds is not None else "",
             entry.generation_id or "",
-            str(entry.generation.task_uuid) if entry.generation else "",
+            str(tasks[entry.generation_id]) if entry.generation_id in tasks else "",
             str(entry.video_uuid) if entry.video_uuid else "",
-            entry.output_id or "",  # type: ignore[attr-defined]
+            outputs.get((entry.generation_id, entry.video_uuid), ""),
             "yes" if entry.flagged else "no",
             entry.flag_reason,
-            entry.recorded_by.get_username() if entry.recorded_by else "",
+            names.get(entry.recorded_by_id, ""),
             entry.note,
         ]
         for entry in batch
