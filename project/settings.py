@@ -183,6 +183,8 @@ SPECTACULAR_SETTINGS = {
         "WebhookEventStatusEnum": "animate.models.generations.WebhookEvent.Status",
         "ReconciliationStatusEnum": "animate.models.budgets.Reconciliation.Status",
         "RoleEnum": "animate.models.teams.Membership.Role",
+        "AuditActionEnum": "animate.models.audit.AuditEvent.Action",
+        "ArchiveActionEnum": ["archive", "unarchive", "purge"],
     },
 }
 
