@@ -7,4 +7,7 @@ class AnimateConfig(AppConfig):
     verbose_name = "Animate Studio"
 
     def ready(self) -> None:
-        from animate import health  # noqa: F401 - registers the configuration check
+        from animate import (
+            health,  # noqa: F401 - registers the configuration check
+            signals,  # noqa: F401 - connects the audit log's receivers
+        )

@@ -125,11 +125,13 @@ def _recover() -> None:
     every unfinished generation gets its background work back."""
     from django.db import connections
 
-    from animate.services import recovery
+    from animate.services import reconcile, recovery
 
     try:
         recovery.tasks_abandon_running(worker_prefix=WORKER_PREFIX)
         recovery.generations_recover()
+        # The daily reconciliation with Runware re-queues itself; this arms it on a new database.
+        reconcile.reconcile_schedule_next()
     finally:
         connections.close_all()
 

@@ -1,8 +1,10 @@
 """Background tasks: each a few lines handing over to a service."""
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django_tasks import task
 
-from animate.services import ingest, submission
+from animate.services import ingest, reconcile, submission
 
 
 @task()
@@ -26,3 +28,18 @@ def poll_generation(generation_id: int, attempt: int = 0) -> bool:
     if not terminal:
         submission.schedule_poll(generation_id, attempt=attempt + 1)
     return terminal
+
+
+@task()
+def send_email(subject: str, body: str, recipients: list[str]) -> int:
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+
+
+@task()
+def reconcile_runware(reconciliation_id: int) -> str:
+    return reconcile.reconcile_execute(reconciliation_id=reconciliation_id)
+
+
+@task()
+def reconcile_daily() -> str:
+    return reconcile.reconcile_scheduled()

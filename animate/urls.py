@@ -5,7 +5,19 @@ Each block's views live in the ``animate.views`` module of the same name.
 
 from django.urls import path
 
-from animate.views import compare, create, gallery, generations, media, review, share
+from animate.views import (
+    audit,
+    compare,
+    costs,
+    create,
+    deliveries,
+    gallery,
+    generations,
+    media,
+    review,
+    share,
+    team,
+)
 
 urlpatterns = [
     # create: upload & preview, quote, submit
@@ -34,4 +46,29 @@ urlpatterns = [
     path("m/outputs/<int:pk>/file", media.output_file, name="media-output"),
     path("m/outputs/<int:pk>/poster", media.output_poster, name="media-output-poster"),
     path("m/signed/<str:token>/<str:filename>", media.signed_asset_file, name="media-signed"),
+    # costs (admins): spend dashboard, ledger export, budgets, adjustments, reconciliation
+    path("costs/", costs.dashboard, name="costs"),
+    path("costs/export.csv", costs.export_csv, name="costs-export"),
+    path("costs/budgets/", costs.budget_page, name="costs-budgets"),
+    path("costs/adjustments/", costs.adjustment_create, name="costs-adjust"),
+    path("costs/reconciliation/", costs.reconciliation_page, name="costs-reconciliation"),
+    # deliveries (admins): the webhook delivery log, raw bodies, replay
+    path("deliveries/", deliveries.delivery_list, name="deliveries"),
+    path("deliveries/<int:pk>/", deliveries.delivery_detail, name="delivery-detail"),
+    path("deliveries/<int:pk>/replay/", deliveries.delivery_replay, name="delivery-replay"),
+    # audit (admins): the audit log and its CSV
+    path("audit/", audit.audit_list, name="audit"),
+    path("audit/export.csv", audit.audit_export, name="audit-export"),
+    # team: administration (admins), the header's switch, invites, own password, notifications
+    path("team/", team.team_page, name="team"),
+    path("team/members/", team.member_create, name="team-member-create"),
+    path("team/members/<int:pk>/", team.member_update, name="team-member-update"),
+    path("team/members/<int:pk>/remove/", team.member_remove, name="team-member-remove"),
+    path("team/invites/", team.invite_create, name="team-invite-create"),
+    path("team/invites/<int:pk>/revoke/", team.invite_revoke, name="team-invite-revoke"),
+    path("team/settings/", team.team_settings, name="team-settings"),
+    path("team/switch/", team.team_switch, name="team-switch"),
+    path("invites/<str:token>/", team.invite_accept, name="invite-accept"),
+    path("account/password/", team.password_set, name="password-set"),
+    path("notifications/", team.notification_list, name="notifications"),
 ]

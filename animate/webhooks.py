@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from animate.services import deliveries
 from animate.services.ingest import WebhookRejected, webhook_receive
 
 logger = logging.getLogger(__name__)
@@ -52,4 +53,6 @@ class RunwareWebhookView(APIView):
     @staticmethod
     def _reject(generation_id: int, status: int, reason: str) -> Response:
         logger.warning("Rejected webhook for generation %s: %s %s", generation_id, status, reason)
+        # Counted for the delivery log; the body itself is never stored.
+        deliveries.delivery_rejected(generation_id=generation_id, status=status)
         return Response({"error": reason}, status=status)

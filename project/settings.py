@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "animate.middleware.TemporaryPasswordMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it turns a lockout into the sign-in page's message.
@@ -91,6 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "animate.context_processors.header",
             ],
         },
     },
@@ -221,6 +223,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "kind" or a "status": each choice set gets its own, stable name.
+    "ENUM_NAME_OVERRIDES": {
+        "AssetKindEnum": "animate.models.media.Asset.Kind",
+        "CostEntryKindEnum": "animate.models.ledger.CostEntry.Kind",
+        "SpendAlertKindEnum": "animate.models.budgets.SpendAlert.Kind",
+        "NotificationKindEnum": "animate.models.notifications.Notification.Kind",
+        "GenerationStatusEnum": "animate.models.generations.Generation.Status",
+        "WebhookEventStatusEnum": "animate.models.generations.WebhookEvent.Status",
+        "ReconciliationStatusEnum": "animate.models.budgets.Reconciliation.Status",
+        "RoleEnum": "animate.models.teams.Membership.Role",
+        "AuditActionEnum": "animate.models.audit.AuditEvent.Action",
+        "ArchiveActionEnum": ["archive", "unarchive", "purge"],
+    },
 }
 
 # --- Runware -------------------------------------------------------------------------------------
@@ -264,6 +279,15 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
     },
 }
+
+# Email (budget and balance alerts): printed to the console unless a backend is configured.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Animate Studio <animate@localhost>")
 
 # Behind a proxy: trust the client address it puts first in X-Forwarded-For (audit log, throttling).
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR")

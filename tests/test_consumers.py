@@ -112,3 +112,25 @@ def test_frames_that_are_not_a_known_message_get_an_error_and_keep_the_socket(li
             assert json.loads(ws.recv(timeout=5))["type"] == "error"
         ws.send(json.dumps({"type": "snapshot"}))
         assert json.loads(ws.recv(timeout=5))["type"] == "snapshot"
+
+
+def test_a_budget_alert_reaches_the_admins_sockets_only(live_server, admin, member):
+    from animate.models import Membership
+    from animate.services import budgets
+    from tests.costkit import entry
+
+    team = Membership.objects.get(user=admin).team
+    with _open(live_server, admin) as admins, _open(live_server, member) as members:
+        assert json.loads(admins.recv(timeout=5))["type"] == "snapshot"
+        assert json.loads(members.recv(timeout=5))["type"] == "snapshot"
+        entry(team, member, "0.9000")
+        budgets.budget_set(
+            membership=Membership.objects.get(user=admin), user_id=None, monthly_limit="1.00", actor=admin
+        )
+        seen = _events_until(admins, lambda m: m.get("type") == "notification" and "80%" in m["title"])
+        assert [m["title"] for m in seen if m["type"] == "notification"] == [
+            "The team's monthly budget is at 50%",
+            "The team's monthly budget is at 80%",
+        ]
+        with pytest.raises(TimeoutError):
+            members.recv(timeout=1.0)

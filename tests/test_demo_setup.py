@@ -25,6 +25,12 @@ def test_demo_setup_creates_the_team_user_and_media_once(db, settings):
     assert sorted(Asset.objects.values_list("kind", flat=True)) == ["image", "video"]
     assert "http://127.0.0.1:8000/" in first.getvalue() and "password: animate-demo" in first.getvalue()
     assert "Created sample media" not in second.getvalue()
+    from animate.models import Budget
+
+    assert (
+        Budget.objects.get().monthly_limit == 25
+        and "/costs/ (team budget $25.00 a month)" in second.getvalue()
+    )
 
 
 def test_a_half_made_demo_is_completed_on_the_next_run(db):

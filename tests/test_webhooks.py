@@ -110,3 +110,24 @@ def test_a_body_with_nan_is_rejected(client, generation):
 
 def test_only_post_is_allowed(client, generation):
     assert client.get(_url(generation, generation.secret)).status_code == 405
+
+
+def test_refused_deliveries_are_counted_per_generation_and_reason_without_their_bodies(
+    client, generation, hooked_generation, settings
+):
+    from animate.models import WebhookRejection
+
+    settings.ANIMATE_WEBHOOK_MAX_BYTES = 1024
+    url = _url(generation, generation.secret)
+    _post(client, _url(generation, "wrong-secret"), _body(generation.task_uuid))
+    _post(client, _url(generation, "also-wrong"), _body(generation.task_uuid))
+    _post(client, url, _body(uuid.uuid4()))
+    _post(client, url, _body(generation.task_uuid, padding="x" * 2048))
+    _post(client, url, "{not json")
+    _post(client, "/hooks/runware/999999/whatever/", _body(generation.task_uuid))  # no such generation
+
+    counts = dict(WebhookRejection.objects.filter(generation=generation).values_list("reason", "count"))
+    assert counts == {"secret": 2, "foreign_task": 1, "oversize": 1, "malformed": 1}
+    assert WebhookRejection.objects.count() == 4 and not WebhookEvent.objects.exists()
+    other, _ = hooked_generation()
+    assert not WebhookRejection.objects.filter(generation=other).exists()

@@ -7,7 +7,8 @@ asset or generation is answered 404 exactly like an id that does not exist. Ever
 (authentication, permission, not found) are under ``"detail"``.
 
 Who may do what: any member (reviewers included) may read, upload assets and ask for a quote, because
-none of that spends money; only members who can spend (admins and members) may create generations.
+none of that spends money; only members who can spend (admins and members) may create generations;
+only admins see money (costs, budgets, reconciliation), deliveries, the audit log and manage the team.
 """
 
 from collections.abc import Callable
@@ -36,7 +37,7 @@ from animate.services.teams import membership_for, session_team_id
 
 CURRENCY = "USD"
 # Keys of a service's problems that are request fields; any other key is a spec parameter path.
-REQUEST_FIELDS = frozenset({"image", "video", "parent", "board", "parameters"})
+REQUEST_FIELDS = frozenset({"image", "video", "parent", "board", "parameters", "budget"})
 NOT_IN_TEAM = {
     Asset.Kind.IMAGE: "Choose a character image uploaded to your team.",
     Asset.Kind.VIDEO: "Choose a driving video uploaded to your team.",
@@ -93,7 +94,9 @@ def problem_path(key: str) -> str:
 ERROR_RESPONSES = {
     400: OpenApiResponse(ErrorsSerializer, description="Invalid input; each message names its field."),
     401: OpenApiResponse(ErrorsSerializer, description="No or invalid credentials."),
-    403: OpenApiResponse(ErrorsSerializer, description="Not a team member, or not allowed to spend."),
+    403: OpenApiResponse(
+        ErrorsSerializer, description="Not a team member, not allowed to spend, or not a team admin."
+    ),
     404: OpenApiResponse(ErrorsSerializer, description="No such object in your team."),
     411: OpenApiResponse(ErrorsSerializer, description="The upload was sent without a Content-Length."),
     413: OpenApiResponse(
@@ -158,6 +161,15 @@ class CanSpend(BasePermission):
         if request.method not in {"POST", "PUT", "PATCH", "DELETE"}:
             return True
         return isinstance(view, ApiView) and view.membership is not None and view.membership.can_spend
+
+
+class IsTeamAdmin(BasePermission):
+    """Money, deliveries, the audit log and team administration: the team's admins only."""
+
+    message = "Only team admins can do this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return isinstance(view, ApiView) and view.membership is not None and view.membership.is_admin
 
 
 class ApiPagination(PageNumberPagination):

@@ -25,9 +25,13 @@ from animate.api.serializers import (
     QuoteSerializer,
 )
 from animate.models import Asset, Board, Generation, Membership, Output
+from animate.services.audit import client_ip
+from animate.services.budgets import budget_headroom
 from animate.services.generations import (
     SERVER_KEYS,
     GenerationRejected,
+    charge_flag,
+    charged_unstored,
     generation_create,
     generation_quote,
 )
@@ -57,6 +61,8 @@ def output_data(request: Request, output: Output) -> dict[str, Any]:
 
 def generation_data(request: Request, generation: Generation) -> dict[str, Any]:
     failed = bool(generation.error_code or generation.error_message)
+    outputs = list(generation.outputs.all())
+    unstored = charged_unstored(generation, outputs=outputs)
     return {
         "id": generation.pk,
         "status": generation.status,
@@ -71,6 +77,9 @@ def generation_data(request: Request, generation: Generation) -> dict[str, Any]:
         "number_results": generation.number_results,
         "estimated_cost": generation.estimated_cost,
         "actual_cost": generation.actual_cost,
+        "reserved_cost": generation.reserved_cost,
+        "charged_no_result": unstored > 0,
+        "charge_flag": charge_flag(generation, unstored=unstored, received=len(outputs)),
         "currency": CURRENCY,
         "error": {"code": generation.error_code, "message": generation.error_message} if failed else None,
         "timestamps": {
@@ -81,7 +90,7 @@ def generation_data(request: Request, generation: Generation) -> dict[str, Any]:
             "updated": generation.updated_at,
         },
         # Read from the prefetch cache (``generations_for``), so a page costs the same queries at any size.
-        "outputs": [output_data(request, output) for output in generation.outputs.all()],
+        "outputs": [output_data(request, output) for output in outputs],
     }
 
 
@@ -89,7 +98,9 @@ def generations_for(membership: Membership) -> QuerySet[Generation]:
     return (
         Generation.objects.filter(team_id=membership.team_id)
         .select_related("created_by")
-        .prefetch_related(Prefetch("outputs", queryset=Output.objects.order_by("created_at", "id")))
+        .prefetch_related(
+            Prefetch("outputs", queryset=Output.objects.order_by("created_at", "id")), "cost_entries"
+        )
         .order_by("-created_at", "-id")
     )
 
@@ -193,8 +204,15 @@ class QuoteApi(ApiView):
             "billable_seconds": quote.billable_seconds,
             "number_results": quote.number_results,
             "warnings": warnings,
+            "budget": self._headroom(quote.estimate if not problems else None),
         }
         return Response(QuoteSerializer(body).data)
+
+    def _headroom(self, amount: Any) -> dict[str, Any] | None:
+        if not self.member.can_spend:
+            return None
+        headroom = budget_headroom(membership=self.member, amount=amount)
+        return headroom.as_dict() if headroom is not None else None
 
 
 # --- generations ---------------------------------------------------------------------------------
@@ -242,8 +260,11 @@ class GenerationListApi(ApiView):
         tags=["generations"],
         summary="Submit a generation (spends money)",
         description="Validated against the spec and priced; the estimate is saved with the generation "
-        "and the task is sent to Runware after the commit. The actual charge is recorded from Runware's "
-        "cost for each result (`actual_cost`). Reviewers get 403.",
+        "and reserved against the team's monthly budget and the member's cap in the same transaction, "
+        "and the task is sent to Runware after the commit. A run that would pass a cap is refused with "
+        "400 and `errors.budget` (what remains and when the period resets) before anything is sent. The "
+        "actual charge is recorded from Runware's cost for each result (`actual_cost`), releasing the "
+        "reservation. Reviewers get 403.",
         request=GenerationInputSerializer,
         responses={201: GenerationSerializer, **errors(400, 401, 403)},
         examples=[REQUEST_EXAMPLE],
@@ -271,6 +292,7 @@ class GenerationListApi(ApiView):
                 choices=data["parameters"],
                 parent=parent,
                 board=board,
+                ip=client_ip(request.META),
             )
         except GenerationRejected as exc:
             raise exceptions.ValidationError(

@@ -58,6 +58,20 @@ class AssetPageSerializer(serializers.Serializer):
     results = AssetSerializer(many=True)
 
 
+class HeadroomSerializer(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=["team", "member"], help_text="Whose cap has the least room.")
+    label = serializers.CharField()
+    limit = serializers.DecimalField(**MONEY)
+    remaining = serializers.DecimalField(**MONEY, help_text="Left now (after spend and runs in flight).")
+    remaining_after = serializers.DecimalField(
+        **MONEY, allow_null=True, help_text="Left after this run (negative: it would be refused)."
+    )
+    fits = serializers.BooleanField()
+    resets_at = serializers.DateTimeField()
+    resets_text = serializers.CharField()
+    message = serializers.CharField(allow_null=True, help_text="Why a submit would be refused, if it would.")
+
+
 class QuoteSerializer(serializers.Serializer):
     valid = serializers.BooleanField(help_text="True when these choices can be submitted as they are.")
     problems = serializers.DictField(
@@ -76,6 +90,10 @@ class QuoteSerializer(serializers.Serializer):
     warnings = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         help_text='Non-blocking notes about the chosen inputs, keyed "image" / "video".',
+    )
+    budget = HeadroomSerializer(
+        allow_null=True,
+        help_text="The tightest monthly cap for your runs, after this one; null when uncapped.",
     )
 
 
@@ -129,6 +147,15 @@ class GenerationSerializer(serializers.Serializer):
     estimated_cost = serializers.DecimalField(**MONEY)
     actual_cost = serializers.DecimalField(
         **MONEY, allow_null=True, help_text="Sum of the charged results' costs, once known."
+    )
+    reserved_cost = serializers.DecimalField(
+        **MONEY, help_text="Held against the budgets while the run is in flight; 0 once it ends."
+    )
+    charged_no_result = serializers.BooleanField(
+        help_text="Runware charged for a result that is not stored (or for a failed task)."
+    )
+    charge_flag = serializers.CharField(
+        allow_blank=True, help_text='What to show for it, e.g. "Charged, no result"; empty otherwise.'
     )
     currency = serializers.CharField()
     error = GenerationErrorSerializer(allow_null=True)

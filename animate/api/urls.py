@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from animate.api import assets, boards, generations, outputs, review, shares
+from animate.api import assets, audit, boards, costs, deliveries, generations, outputs, review, shares, team
 
 app_name = "api"
 
@@ -26,6 +26,36 @@ urlpatterns = [
     path("boards/<int:pk>/items/<int:output_pk>/", boards.BoardItemDetailApi.as_view(), name="board-item"),
     path("shares/", shares.ShareListApi.as_view(), name="share-list"),
     path("shares/<int:pk>/", shares.ShareDetailApi.as_view(), name="share-detail"),
+    # costs (admins)
+    path("costs/summary/", costs.CostSummaryApi.as_view(), name="cost-summary"),
+    path("costs/ledger/", costs.LedgerListApi.as_view(), name="cost-ledger"),
+    path("costs/ledger.csv", costs.LedgerCsvApi.as_view(), name="cost-ledger-csv"),
+    path("costs/adjustments/", costs.AdjustmentApi.as_view(), name="cost-adjustments"),
+    path("costs/budgets/", costs.BudgetApi.as_view(), name="cost-budgets"),
+    path("costs/alerts/", costs.AlertListApi.as_view(), name="cost-alerts"),
+    path("costs/reconciliations/", costs.ReconciliationListApi.as_view(), name="reconciliation-list"),
+    path(
+        "costs/reconciliations/<int:pk>/",
+        costs.ReconciliationDetailApi.as_view(),
+        name="reconciliation-detail",
+    ),
+    # deliveries (admins)
+    path("deliveries/", deliveries.DeliveryListApi.as_view(), name="delivery-list"),
+    path("deliveries/rejections/", deliveries.RejectionListApi.as_view(), name="delivery-rejections"),
+    path("deliveries/<int:pk>/", deliveries.DeliveryDetailApi.as_view(), name="delivery-detail"),
+    path("deliveries/<int:pk>/replay/", deliveries.DeliveryReplayApi.as_view(), name="delivery-replay"),
+    # audit (admins)
+    path("audit/", audit.AuditListApi.as_view(), name="audit"),
+    path("audit.csv", audit.AuditCsvApi.as_view(), name="audit-csv"),
+    # team
+    path("team/", team.TeamApi.as_view(), name="team"),
+    path("team/switch/", team.TeamSwitchApi.as_view(), name="team-switch"),
+    path("team/settings/", team.TeamSettingsApi.as_view(), name="team-settings"),
+    path("team/members/", team.MemberListApi.as_view(), name="member-list"),
+    path("team/members/<int:pk>/", team.MemberDetailApi.as_view(), name="member-detail"),
+    path("team/invites/", team.InviteListApi.as_view(), name="invite-list"),
+    path("team/invites/<int:pk>/", team.InviteDetailApi.as_view(), name="invite-detail"),
+    path("notifications/", team.NotificationListApi.as_view(), name="notifications"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: no inline script under the CSP.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),

@@ -4,27 +4,39 @@ One module per domain; everything is importable from ``animate.models``.
 """
 
 from animate.models.audit import AuditEvent
+from animate.models.budgets import Budget, Reconciliation, ReconciliationDay, SpendAlert
+from animate.models.deliveries import WebhookRejection
 from animate.models.generations import Generation, Output, WebhookEvent
-from animate.models.ledger import CostEntry
+from animate.models.ledger import CostDay, CostEntry
 from animate.models.media import Asset, asset_upload_to, output_upload_to, poster_upload_to
+from animate.models.notifications import Notification
 from animate.models.review import Board, BoardItem, Comment, ShareLink, Star, Verdict
-from animate.models.teams import Membership, Team
+from animate.models.teams import Invite, Membership, Team, TemporaryPassword
 
 __all__ = [
     "Asset",
     "AuditEvent",
     "Board",
     "BoardItem",
+    "Budget",
     "Comment",
+    "CostDay",
     "CostEntry",
     "Generation",
+    "Invite",
     "Membership",
+    "Notification",
     "Output",
+    "Reconciliation",
+    "ReconciliationDay",
     "ShareLink",
+    "SpendAlert",
     "Star",
     "Team",
+    "TemporaryPassword",
     "Verdict",
     "WebhookEvent",
+    "WebhookRejection",
     "asset_upload_to",
     "output_upload_to",
     "poster_upload_to",

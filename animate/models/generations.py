@@ -45,6 +45,9 @@ class Generation(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     estimated_cost = models.DecimalField(max_digits=12, decimal_places=4, default=Decimal("0"))
     actual_cost = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    # Money held against the budgets while the run is in flight: the estimate at submit, less what has
+    # been charged since; zero once the run ends (see animate.services.budgets).
+    reserved_cost = models.DecimalField(max_digits=12, decimal_places=4, default=Decimal("0"))
     # SHA-256 of every webhook secret issued for this generation (one per submit attempt); only hashes
     # are kept, and every URL Runware may have been given stays valid.
     webhook_secret_hashes = models.JSONField(default=list, blank=True)
@@ -82,10 +85,23 @@ class Generation(models.Model):
             models.CheckConstraint(
                 condition=Q(number_results__gte=1) & Q(number_results__lte=4), name="generation_results_1_4"
             ),
+            models.CheckConstraint(
+                condition=Q(reserved_cost__gte=0), name="generation_reserved_not_negative"
+            ),
         ]
         indexes = [
             models.Index(fields=["team", "-created_at"]),
             models.Index(fields=["created_by", "status"]),
+            # Budget checks sum the reservations of a team's runs in flight, which are few.
+            models.Index(
+                fields=["team", "created_by"],
+                condition=Q(reserved_cost__gt=0),
+                name="generation_reserved_idx",
+            ),
+            # Cost reports split spend by run status: the runs that did not end "done" are the few.
+            models.Index(
+                fields=["team", "status"], condition=~Q(status="done"), name="generation_not_done_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -149,6 +165,13 @@ class WebhookEvent(models.Model):
 
     generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="webhook_events")
     body = models.JSONField()
+    # A replay is a new row holding the same body, applied through the same ingestion path.
+    replay_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replays"
+    )
+    replayed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     detail = models.CharField(max_length=255, blank=True)

@@ -22,10 +22,14 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
 
 import httpx
+
+from animate.runware import account
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +111,24 @@ class MediaUpload:
     media_uuid: str
     media_url: str | None
     task_uuid: str
+
+
+@dataclass(frozen=True)
+class AccountDetails:
+    """``accountManagement getDetails``: the balance (None when unreadable) and usage totals."""
+
+    balance: Decimal | None
+    usage: dict[str, Decimal]
+    raw: JSONObject
+
+
+@dataclass(frozen=True)
+class UsageActivity:
+    """``accountManagement getUsageActivity``: usage per day, or None when the answer held no readable
+    per-day figures (the operation's shape is not documented)."""
+
+    days: list[account.UsageDay] | None
+    raw: JSONObject
 
 
 @dataclass(frozen=True)
@@ -206,6 +228,10 @@ def _upload_task(media: bytes | str) -> JSONObject:
         "operation": "upload",
         "media": encoded,
     }
+
+
+def _account_task(operation: str, **fields: Any) -> JSONObject:
+    return {"taskType": "accountManagement", "taskUUID": str(uuid.uuid4()), "operation": operation, **fields}
 
 
 def _encode(task: JSONObject) -> bytes:
@@ -429,6 +455,28 @@ class _BaseClient:
             task_uuid=task_uuid,
         )
 
+    def _account_item(self, task: JSONObject, reply: _Reply) -> JSONObject:
+        """The one answer item of an accountManagement task (an error for it raises)."""
+        task_uuid = task["taskUUID"]
+        envelope = self._envelope(reply, task_uuid)
+        error = _item_for(envelope.errors, task_uuid) or next(iter(envelope.errors), None)
+        if error is not None:
+            raise self._error(error, reply.response.status_code)
+        item = _item_for(envelope.data, task_uuid) or next(iter(envelope.data), None)
+        if item is None:
+            raise self._unusable(reply.response, task_uuid)
+        return item
+
+    def _details(self, task: JSONObject, reply: _Reply) -> AccountDetails:
+        item = self._account_item(task, reply)
+        return AccountDetails(
+            balance=account.parse_balance(item), usage=account.parse_usage_totals(item), raw=item
+        )
+
+    def _activity(self, task: JSONObject, reply: _Reply) -> UsageActivity:
+        item = self._account_item(task, reply)
+        return UsageActivity(days=account.parse_usage_days(item), raw=item)
+
 
 class RunwareClient(_BaseClient):
     """Blocking client, for background tasks and management commands."""
@@ -473,6 +521,17 @@ class RunwareClient(_BaseClient):
         """Store media with ``mediaStorage``: bytes are sent as base64, a URL/data URI/base64 as given."""
         task = _upload_task(media)
         return self._media(task, self._post(task))
+
+    def account_details(self) -> AccountDetails:
+        """The account's balance and usage totals (``accountManagement``, ``getDetails``)."""
+        task = _account_task("getDetails")
+        return self._details(task, self._post(task))
+
+    def usage_activity(self, *, start: date, end: date) -> UsageActivity:
+        """Usage per day from ``start`` to ``end`` inclusive (``getUsageActivity``; its parameter names and
+        answer shape are not documented, so the answer is read tolerantly)."""
+        task = _account_task("getUsageActivity", startDate=start.isoformat(), endDate=end.isoformat())
+        return self._activity(task, self._post(task))
 
     def close(self) -> None:
         self._http.close()

@@ -20,8 +20,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from animate import events
-from animate.models import Asset, Board, Generation, Membership
+from animate.models import Asset, AuditEvent, Board, CostEntry, Generation, Membership
 from animate.runware import pricing, spec
+from animate.services import budgets
+from animate.services.audit import audit_record
 from animate.services.teams import membership_require_spender
 
 logger = logging.getLogger(__name__)
@@ -112,10 +114,14 @@ def generation_create(
     choices: dict[str, Any],
     parent: Generation | None = None,
     board: Board | None = None,
+    ip: str | None = None,
 ) -> Generation:
     """Validate, price and save a queued generation; it is sent to Runware after the commit.
 
-    ``board`` (of the same team) receives every result of the generation as it is stored."""
+    ``board`` (of the same team) receives every result of the generation as it is stored. The quote is
+    reserved against the team's and the member's budgets in the same transaction, under the team's lock;
+    an over-budget run is refused with ``problems["budget"]`` before anything is sent.
+    """
     member = membership_require_spender(membership)
     problems: dict[str, str] = {}
     if image is None or image.team_id != member.team_id or image.kind != Asset.Kind.IMAGE:
@@ -135,6 +141,10 @@ def generation_create(
     for key in ("referenceImages", "referenceVideos"):
         parameters.pop(key, None)
     with transaction.atomic():
+        try:
+            reserved = budgets.budget_reserve(membership=member, amount=quote.estimate)
+        except budgets.BudgetExceeded as exc:
+            raise GenerationRejected(exc.problems) from exc
         generation = Generation.objects.create(
             team=member.team,
             created_by=member.user,
@@ -144,7 +154,16 @@ def generation_create(
             parameters=parameters,
             number_results=quote.number_results,
             estimated_cost=quote.estimate,
+            reserved_cost=reserved,
             board=board,
+        )
+        audit_record(
+            action=AuditEvent.Action.GENERATION_SUBMITTED,
+            team=member.team_id,
+            actor=member.user,
+            target=generation,
+            detail={"estimate": str(quote.estimate), "number_results": quote.number_results},
+            ip=ip,
         )
         from animate import tasks  # tasks import services; imported here to keep the direction one-way
 
@@ -220,7 +239,9 @@ def generation_transition(
         fields.append("processing_at")
     if target in Generation.TERMINAL:
         generation.completed_at = now
-        fields.append("completed_at")
+        # An ended run holds nothing against the budgets any more: what it cost is in the ledger.
+        generation.reserved_cost = Decimal("0")
+        fields += ["completed_at", "reserved_cost"]
     if target == Generation.Status.FAILED:
         generation.error_code = error_code[:64]
         generation.error_message = error_message[:2000]
@@ -230,23 +251,54 @@ def generation_transition(
     return True
 
 
+def charged_unstored(generation: Generation, *, outputs: list[Any] | None = None) -> int:
+    """How many of this run's charges have no stored result: a charged result whose video never reached
+    our storage, or a failed task Runware charged for. Reads the prefetched ``cost_entries`` and
+    ``outputs`` when a list prefetched them."""
+    stored = {output.video_uuid for output in (generation.outputs.all() if outputs is None else outputs)}
+    count = 0
+    for entry in generation.cost_entries.all():
+        if entry.flagged or entry.amount <= 0:
+            continue
+        if entry.kind == CostEntry.Kind.FAILED_CHARGED or (
+            entry.kind == CostEntry.Kind.RESULT and entry.video_uuid not in stored
+        ):
+            count += 1
+    return count
+
+
+def charge_flag(generation: Generation, *, unstored: int, received: int) -> str:
+    """The words shown wherever a run appears when money was spent on it without a result to show."""
+    if unstored <= 0:
+        return ""
+    if received == 0:
+        return "Charged, no result" if generation.is_terminal else "Charged, result not stored yet"
+    return f"Charged, {unstored} result{'' if unstored == 1 else 's'} not stored"
+
+
 def generation_event(generation: Generation) -> dict[str, Any]:
     """The small JSON-safe dict the browser receives for a generation (also used in snapshots)."""
 
     def stamp(value: Any) -> str | None:
         return value.isoformat() if value else None
 
+    outputs = list(generation.outputs.all())
+    received = len(outputs)
+    unstored = charged_unstored(generation, outputs=outputs)
     return {
         "type": "generation.status",
         "id": generation.pk,
         "status": generation.status,
         "status_label": Generation.Status(generation.status).label,
-        "results_received": generation.outputs.count(),
+        "results_received": received,
+        "charged_no_result": unstored > 0,
+        "charge_flag": charge_flag(generation, unstored=unstored, received=received),
         "number_results": generation.number_results,
         "created_by": generation.created_by_id,
         "error": generation.error_message,
         "estimated_cost": str(generation.estimated_cost),
         "actual_cost": str(generation.actual_cost) if generation.actual_cost is not None else None,
+        "reserved_cost": str(generation.reserved_cost),
         "timestamps": {
             "created": stamp(generation.created_at),
             "submitted": stamp(generation.submitted_at),

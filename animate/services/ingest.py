@@ -37,7 +37,7 @@ from django.utils import timezone
 from animate import events
 from animate.models import CostEntry, Generation, Output, WebhookEvent
 from animate.runware import spec
-from animate.services import boards, generations, ledger
+from animate.services import boards, budgets, generations, ledger
 from animate.services.downloads import (
     DownloadFailed,
     DownloadRejected,
@@ -511,7 +511,10 @@ def _charge(
         )
         total = generation.cost_entries.filter(flagged=False).aggregate(total=Sum("amount"))["total"]
         generation.actual_cost = ledger.amount_total(total)
-        generation.save(update_fields=["actual_cost", "updated_at"])
+        # The reservation is released to the actual charge as it arrives.
+        generation.reserved_cost = budgets.reservation_left(generation)
+        generation.save(update_fields=["actual_cost", "reserved_cost", "updated_at"])
+        budgets.budget_alerts_check(team=generation.team_id, user_id=generation.created_by_id)
 
 
 def _charge_flagged(

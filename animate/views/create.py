@@ -19,7 +19,7 @@ from animate.forms import (
 )
 from animate.models import Asset, Board, Generation
 from animate.runware import pricing
-from animate.services import generations, media, teams
+from animate.services import budgets, generations, media, teams
 from animate.services.boards import boards_for
 from animate.uploads import UploadRefusal, file_limits, request_upload_refusal
 from animate.views.common import (
@@ -28,6 +28,7 @@ from animate.views.common import (
     json_body,
     no_team,
     no_team_json,
+    request_ip,
     request_membership,
     team_asset,
 )
@@ -189,8 +190,17 @@ def quote(request: HttpRequest) -> JsonResponse:
                 "image": media.asset_warnings(image, mode=mode) if image else [],
                 "video": media.asset_warnings(video, mode=mode) if video else [],
             },
+            "budget": _headroom(membership, result.estimate if valid else None),
         }
     )
+
+
+def _headroom(membership: Any, amount: Any) -> dict[str, Any] | None:
+    """The budget line beside the price ("remaining after this run"), for those who can spend."""
+    if not membership.can_spend:
+        return None
+    headroom = budgets.budget_headroom(membership=membership, amount=amount)
+    return headroom.as_dict() if headroom is not None else None
 
 
 @login_required
@@ -239,6 +249,7 @@ def generation_create(request: HttpRequest) -> JsonResponse:
             choices=form.choices(),
             parent=parent,
             board=board,
+            ip=request_ip(request),
         )
     except teams.NotAllowed as exc:
         return JsonResponse({"error": str(exc)}, status=403)

@@ -114,20 +114,25 @@ def generation_list(request: HttpRequest) -> HttpResponse:
     queryset = (
         Generation.objects.filter(team_id=membership.team_id, created_by=request.user)
         .select_related("video")
-        .prefetch_related(Prefetch("outputs", queryset=Output.objects.order_by("created_at", "pk")))
+        .prefetch_related(
+            Prefetch("outputs", queryset=Output.objects.order_by("created_at", "pk")), "cost_entries"
+        )
         .order_by("-created_at", "-pk")
     )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = []
     for generation in page:
         poster, poster_is_output = _poster(generation)
+        received = len(generation.outputs.all())
+        unstored = generations.charged_unstored(generation)
         rows.append(
             {
+                "charge_flag": generations.charge_flag(generation, unstored=unstored, received=received),
                 "generation": generation,
                 "poster": poster,
                 "poster_is_output": poster_is_output,
                 "summary": parameters_summary(generation.parameters, generation.number_results),
-                "results_received": len(generation.outputs.all()),
+                "results_received": received,
             }
         )
     context = {"nav": "generations", "membership": membership, "page": page, "rows": rows}
@@ -146,6 +151,7 @@ def generation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         team_id=membership.team_id,
     )
     outputs = list(generation.outputs.order_by("created_at", "pk"))
+    event = generations.generation_event(generation)
     context = {
         "nav": "generations" if generation.created_by_id == request.user.pk else "",
         "membership": membership,
@@ -158,7 +164,8 @@ def generation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if generation.sent_task
         else "",
         "any_nsfw": any(output.nsfw for output in outputs),
-        "event": generations.generation_event(generation),
+        "event": event,
+        "charge_flag": event["charge_flag"],
         "can_spend": membership.can_spend,
     }
     return render(request, "animate/generation_detail.html", context)

@@ -332,6 +332,7 @@ loraRows?.addEventListener("click", (event) => {
 
 function errorSlotFor(key) {
   if (key === "image" || key === "video") return { slot: document.getElementById(`err-${key}`), input: null };
+  if (key === "budget") return { slot: document.getElementById("err-budget"), input: null };
   const lora = key.match(/^lora\[(\d+)\](?:\.(\w+))?$/);
   if (lora) {
     const row = state.sentLoraRows[Number(lora[1])];
@@ -368,6 +369,8 @@ function renderProblems(problems) {
       slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
     }
     if (input) input.setAttribute("aria-invalid", "true");
+    // The budget's message sits in the price panel already, right where this list is.
+    if (key === "budget") continue;
     const item = document.createElement("li");
     const target = input || (key === "image" || key === "video" ? document.getElementById(`file-${key}`) : null);
     if (target && target.id) {
@@ -414,6 +417,7 @@ function renderQuote(quote) {
       ? "No price until the settings are valid."
       : "Upload a driving video to see the price.";
   }
+  renderBudget(quote.budget);
   const problems = { ...(quote.problems || {}) };
   if (!state.assets.video && problems.video && !hidden.video.value) {
     // Not an error yet: the video simply has not been chosen.
@@ -424,6 +428,22 @@ function renderQuote(quote) {
     if (state.assets[kind] && quote.warnings) renderWarnings(kind, quote.warnings[kind]);
   }
   updateSubmit();
+}
+
+/** "Remaining after this run" beside the price, from the tightest budget that applies (if any). */
+function renderBudget(budget) {
+  const line = document.getElementById("budget-line");
+  if (!line) return;
+  line.hidden = !budget;
+  if (!budget) return;
+  line.classList.toggle("is-over", !budget.fits);
+  if (budget.remaining_after === null) {
+    line.textContent = `${budget.label}: $${budget.remaining} left; resets ${budget.resets_text}.`;
+  } else if (budget.fits) {
+    line.textContent = `Remaining after this run: $${budget.remaining_after} of ${budget.label.toLowerCase()} ($${budget.remaining} left now).`;
+  } else {
+    line.textContent = `Over budget: ${budget.label.toLowerCase()} has $${budget.remaining} left; this run would be refused. It resets ${budget.resets_text}.`;
+  }
 }
 
 function quoteBody() {
@@ -586,6 +606,8 @@ form.addEventListener("submit", async (event) => {
       renderProblems({ parameters: data.error || "You cannot submit generations." });
     } else {
       renderProblems(data.problems || { parameters: `Submitting failed (HTTP ${response.status}).` });
+      // The refusal says what remains; the quote's budget line would only repeat it.
+      if (data.problems && data.problems.budget) document.getElementById("budget-line").hidden = true;
     }
   } catch {
     renderProblems({ parameters: "Submitting failed: the server could not be reached. Try again." });

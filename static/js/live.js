@@ -10,6 +10,7 @@
 //     {type: "generation.output", id, output}            (each output once per page)
 //     {type: "snapshot", ids: [...]}                     (after a snapshot has been applied)
 //     {type: "connection", state: "connecting" | "live" | "reconnecting" | "offline"}
+//     {type: "notification", id, title, body, url, ...}  (for this user only: budget alerts...)
 //   ingest(message) feeds a message the page received by HTTP through the same path.
 //   watchOutputs(ids, {comments}) asks, on every (re)connect, for the review snapshot of those outputs;
 //     review messages ("review.snapshot", "review.verdict", "review.comment", "review.star", ...)
@@ -85,7 +86,7 @@ export function ingest(message) {
     applyStatus(message, false);
   } else if (message.type === "generation.output") {
     applyOutput(message.id, message.output);
-  } else if (typeof message.type === "string" && message.type.startsWith("review.")) {
+  } else if (message.type === "notification" || (typeof message.type === "string" && message.type.startsWith("review."))) {
     emit(message);
   }
 }

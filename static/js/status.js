@@ -97,6 +97,13 @@ export function renderStatus(root, event) {
   root.querySelectorAll("[data-results]").forEach((node) => (node.textContent = resultsText(event)));
   root.querySelectorAll("[data-estimate]").forEach((node) => (node.textContent = money(event.estimated_cost)));
   root.querySelectorAll("[data-actual]").forEach((node) => (node.textContent = money(event.actual_cost)));
+  // Money spent without a result to show: visible wherever the run appears.
+  root.querySelectorAll("[data-charge-flag]").forEach((node) => {
+    node.textContent = event.charge_flag || "";
+    node.hidden = !event.charge_flag;
+  });
+  root.querySelectorAll("[data-charge-note]").forEach((node) => (node.hidden = !event.charge_flag));
+  root.querySelectorAll("[data-reserved]").forEach((node) => (node.textContent = money(event.reserved_cost)));
   root.querySelectorAll("[data-error]").forEach((node) => {
     node.textContent = event.status === "failed" ? event.error || "The generation failed." : "";
   });

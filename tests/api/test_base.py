@@ -110,11 +110,18 @@ def test_the_schema_lists_every_endpoint(api):
     upload = paths["/api/assets/"]["post"]
     assert {"411", "413"} <= set(upload["responses"])
     assert [parameter["name"] for parameter in upload["parameters"]] == ["kind"]
-    # No money is reserved at submit: the estimate is saved and the actual charge comes from Runware.
+    # The estimate is saved and reserved against the budgets; the actual charge comes from Runware.
     create = paths["/api/generations/"]["post"]["description"]
-    assert "reserved" not in response.content.decode()
-    assert "estimate is saved with the generation" in create
+    assert "estimate is saved with the generation" in create and "`errors.budget`" in create
     assert "cost for each result" in create
+    money_paths = {
+        "/api/costs/summary/",
+        "/api/costs/ledger/",
+        "/api/costs/ledger.csv",
+        "/api/costs/budgets/",
+    }
+    admin_paths = {"/api/deliveries/", "/api/deliveries/{id}/replay/", "/api/audit/", "/api/team/members/"}
+    assert money_paths | admin_paths | {"/api/team/", "/api/team/switch/"} <= set(paths)
 
 
 def test_the_api_schema_generates_valid_without_warnings():

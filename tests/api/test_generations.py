@@ -408,8 +408,64 @@ def test_the_list_costs_the_same_queries_for_1_or_10_generations(
     make(1)
     with CaptureQueriesContext(connection) as one:
         assert len(api.get(GENERATIONS).json()["results"]) == 1
-    # session, user, membership, count, generations (+ creators), outputs
-    assert len(one.captured_queries) <= 6
+    # session, user, membership, count, generations (+ creators), outputs, ledger rows (charged, no result)
+    assert len(one.captured_queries) <= 7
     make(9)
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert len(api.get(GENERATIONS).json()["results"]) == 10
+
+
+# --- budgets and charges ----------------------------------------------------------------------------------
+
+
+def _cap(owner, limit, user=None):
+    from animate.models import Membership
+    from animate.services import budgets
+
+    budgets.budget_set(
+        membership=Membership.objects.get(user=owner),
+        user_id=user.pk if user else None,
+        monthly_limit=limit,
+        actor=owner,
+    )
+
+
+def test_an_over_budget_generation_is_400_under_errors_budget_and_nothing_is_saved(
+    api, owner, creator, image, video
+):
+    _cap(owner, "0.05")
+    body = {"image": image.pk, "video": video.pk, "parameters": {"resolution": "480p"}}
+    assert api.post(GENERATIONS, body, format="json").status_code == 201  # $0.03 of $0.05
+
+    response = api.post(GENERATIONS, body, format="json")
+
+    assert response.status_code == 400
+    (message,) = response.json()["errors"]["budget"]
+    assert "has $0.0200 left of $0.0500" in message and "$0.0300 held by runs in flight" in message
+    assert "It resets on" in message and Generation.objects.count() == 1
+
+
+def test_a_quote_carries_the_budget_line(api, owner, creator, image, video):
+    _cap(owner, "0.04", user=creator)
+
+    body = api.post(QUOTE, {"video": video.pk, "parameters": {"resolution": "480p"}}, format="json").json()
+
+    assert body["budget"]["remaining_after"] == "0.0100" and body["budget"]["fits"] is True
+    assert body["budget"]["scope"] == "member"
+
+
+def test_a_generation_says_when_it_was_charged_without_a_result(api, creator, team, image, video):
+    import uuid
+
+    from tests.costkit import entry
+
+    generation = make_generation(team, creator, image, video, status="failed", reserved_cost=0)
+    entry(team, creator, "0.0300", generation=generation, video_uuid=uuid.uuid4())
+
+    body = api.get(f"{GENERATIONS}{generation.pk}/").json()
+
+    assert (body["charged_no_result"], body["charge_flag"], body["reserved_cost"]) == (
+        True,
+        "Charged, no result",
+        "0.0000",
+    )

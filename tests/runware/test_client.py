@@ -620,7 +620,7 @@ def test_a_conflict_on_the_first_attempt_is_a_reused_task_uuid(
     )
 
 
-# --- getResponse -------------------------------------------------------------------------------------------
+# --- getResponse ------------------------------------------------------------------------------------------
 
 
 def test_get_response_sends_a_get_response_task_and_returns_every_item_as_received(
@@ -981,3 +981,63 @@ async def test_a_closed_async_client_sends_nothing(async_client: AsyncRunwareCli
 
     with pytest.raises(RuntimeError):
         await async_client.submit(video_task())
+
+
+# --- account management ---------------------------------------------------------------------------------
+
+
+def test_account_details_read_the_balance_and_usage_of_the_documented_answer(
+    client: RunwareClient, respx_mock: respx.MockRouter
+) -> None:
+    route = respx_mock.post(API_URL).mock(side_effect=with_task_uuid(fixture("account_details")))
+
+    details = client.account_details()
+
+    (sent,) = sent_tasks(route)
+    assert sent[0]["taskType"] == "accountManagement" and sent[0]["operation"] == "getDetails"
+    assert uuid.UUID(sent[0]["taskUUID"]).version == 4
+    assert details.balance == Decimal("2450.7500")
+    assert details.usage["today"] == Decimal("12.2500") and details.usage["last30Days"] == Decimal("400.0000")
+
+
+def test_usage_activity_sends_the_range_and_reads_the_days(
+    client: RunwareClient, respx_mock: respx.MockRouter
+) -> None:
+    from datetime import date
+
+    body = {
+        "data": [{"taskType": "accountManagement", "activity": [{"date": "2026-12-01", "credits": 0.03}]}]
+    }
+    route = respx_mock.post(API_URL).respond(200, json=body)
+
+    activity = client.usage_activity(start=date(2026, 11, 25), end=date(2026, 12, 1))
+
+    (sent,) = sent_tasks(route)
+    assert (sent[0]["operation"], sent[0]["startDate"], sent[0]["endDate"]) == (
+        "getUsageActivity",
+        "2026-11-25",
+        "2026-12-01",
+    )
+    assert [(day.day.isoformat(), day.amount) for day in activity.days] == [("2026-12-01", Decimal("0.0300"))]
+
+
+def test_an_unsupported_account_operation_is_raised_as_runwares_error(
+    client: RunwareClient, respx_mock: respx.MockRouter
+) -> None:
+    from datetime import date
+
+    respx_mock.post(API_URL).respond(400, json=error_body("unsupportedOperation", parameter="operation"))
+
+    with pytest.raises(RunwareError) as caught:
+        client.usage_activity(start=date(2026, 12, 1), end=date(2026, 12, 1))
+    assert (caught.value.code, caught.value.parameter) == ("unsupportedOperation", "operation")
+
+
+def test_an_account_answer_without_any_item_is_unusable(
+    client: RunwareClient, respx_mock: respx.MockRouter
+) -> None:
+    respx_mock.post(API_URL).respond(200, json={"data": []})
+
+    with pytest.raises(RunwareError) as caught:
+        client.account_details()
+    assert caught.value.code == "invalidResponse"

@@ -249,6 +249,46 @@ def test_account_details_report_a_balance_that_falls_with_spending(
     assert before - balance() == pytest.approx(0.02)
 
 
+def test_usage_per_day_and_totals_are_what_the_sandbox_charged(
+    live_server: Any, client: RunwareClient, media: SampleMedia
+) -> None:
+    engine = sandbox()
+    today = engine.today()
+    before = engine.usage(today, today)
+    task = video_task(client, media, numberResults=2)
+    client.submit(task)
+    finished(client, task["taskUUID"])
+
+    activity = client.usage_activity(start=today, end=today)
+    details = client.account_details()
+
+    charged = pricing.cost_per_result(task, DRIVING_SECONDS) * 2
+    (day,) = activity.days
+    spent_before = before[0][1] if before else 0
+    assert day.day == today and day.amount - spent_before == charged
+    assert details.usage["today"] == day.amount
+    assert activity.raw["startDate"] == today.isoformat()
+
+
+def test_usage_activity_refuses_a_range_it_cannot_read_naming_the_parameter(live_server: Any) -> None:
+    for task, parameter in (
+        ({"startDate": "soon", "endDate": "2026-12-01"}, "startDate"),
+        ({"startDate": "2026-12-02", "endDate": "2026-12-01"}, "endDate"),
+    ):
+        body = api(
+            live_server,
+            [
+                {
+                    "taskType": "accountManagement",
+                    "taskUUID": str(uuid.uuid4()),
+                    "operation": "getUsageActivity",
+                    **task,
+                }
+            ],
+        ).json()
+        assert body["errors"][0]["parameter"] == parameter
+
+
 # --- errors ------------------------------------------------------------------------------------------
 
 

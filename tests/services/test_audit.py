@@ -67,3 +67,87 @@ def test_the_client_address_trusts_a_proxy_header_only_when_told_to(settings, tr
     settings.TRUST_X_FORWARDED_FOR = trusted
 
     assert client_ip(meta) == expected
+
+
+# --- logins, through Django's own signals ---------------------------------------------------------------
+
+
+def test_logins_logouts_and_failed_logins_are_recorded_in_each_team_of_the_user(
+    client, team, other_team, member
+):
+    from animate.models import Membership
+
+    Membership.objects.create(user=member, team=other_team, role="reviewer")
+
+    assert client.post("/accounts/login/", {"username": "mia", "password": "wrong"}).status_code == 200
+    client.post("/accounts/login/", {"username": "mia", "password": "pw-mia"}, REMOTE_ADDR="198.51.100.4")
+    client.post("/accounts/logout/")
+    client.post("/accounts/login/", {"username": "nobody", "password": "x"})
+
+    rows = sorted(AuditEvent.objects.values_list("action", "team_id", "actor_id", "actor_name"), key=str)
+    assert rows == sorted(
+        [
+            ("login_failed", team.pk, None, "mia"),
+            ("login_failed", other_team.pk, None, "mia"),
+            ("login", team.pk, member.pk, "mia"),
+            ("login", other_team.pk, member.pk, "mia"),
+            ("logout", team.pk, member.pk, "mia"),
+            ("logout", other_team.pk, member.pk, "mia"),
+            ("login_failed", None, None, "nobody"),
+        ],
+        key=str,
+    )
+    assert set(AuditEvent.objects.filter(action="login").values_list("ip", flat=True)) == {"198.51.100.4"}
+    assert "wrong" not in str(list(AuditEvent.objects.values_list("detail", flat=True)))
+
+
+# --- reading the log ---------------------------------------------------------------------------------
+
+
+def test_the_log_filters_by_action_actor_and_day_and_stays_in_the_team(
+    team, other_team, admin, member, outsider
+):
+    from datetime import UTC, datetime
+
+    from tests.costkit import frozen
+
+    with frozen(datetime(2026, 11, 30, 23, 0, tzinfo=UTC)):
+        audit_record(action="budget_changed", team=team, actor=admin)
+    audit_record(action="budget_changed", team=team, actor=member)
+    audit_record(action="role_changed", team=team, actor=admin)
+    audit_record(action="budget_changed", team=other_team, actor=outsider)
+
+    def ids(**params):
+        from animate.services.audit import audit_events
+
+        return [event.actor_name for event in audit_events(team_id=team.pk, params=params)]
+
+    assert ids() == ["ada", "mia", "ada"]
+    assert ids(action="budget_changed") == ["mia", "ada"]
+    assert ids(actor="ADA") == ["ada", "ada"]
+    assert ids(**{"from": "2026-12-01"}) == ["ada", "mia"]
+    assert ids(to="2026-11-30") == ["ada"]
+
+
+@pytest.mark.parametrize(("params", "field"), [({"action": "dance"}, "action"), ({"from": "May"}, "from")])
+def test_a_bad_audit_filter_names_its_field(team, params, field):
+    from animate.services.audit import AuditFilterInvalid, audit_events
+
+    with pytest.raises(AuditFilterInvalid) as refused:
+        audit_events(team_id=team.pk, params=params)
+    assert field in refused.value.problems
+
+
+def test_csv_batches_of_the_log_are_newest_first_with_the_detail_as_json(team, admin):
+    from animate.services.audit import AUDIT_CSV_HEADER, audit_csv_batch, audit_events
+
+    first = audit_record(action="budget_changed", team=team, actor=admin, detail={"to": "5"}, ip="192.0.2.1")
+    second = audit_record(action="role_changed", team=team, actor=admin)
+    events = audit_events(team_id=team.pk, params={})
+
+    rows, cursor = audit_csv_batch(events, after=None, size=1)
+    rest, end = audit_csv_batch(events, after=cursor, size=1)
+
+    assert [rows[0][0], rest[0][0]] == [second.pk, first.pk] and end == first.pk
+    row = dict(zip(AUDIT_CSV_HEADER, rest[0], strict=True))
+    assert (row["action"], row["ip"], row["detail"]) == ("budget_changed", "192.0.2.1", '{"to": "5"}')

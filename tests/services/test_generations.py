@@ -161,3 +161,43 @@ def test_reachability_can_be_forced_for_tunnels_and_private_networks(settings, f
     settings.PUBLIC_BASE_URL = "http://10.0.0.5" if forced else "https://studio.example.com"
     settings.PUBLIC_BASE_URL_REACHABLE = forced
     assert generations.public_base_url_reachable() is forced
+
+
+# --- charged, no result ------------------------------------------------------------------------------
+
+
+def test_a_run_charged_without_a_stored_result_says_so_in_its_event(team, member, image_asset, video_asset):
+    import uuid
+    from decimal import Decimal
+
+    from animate.services.generations import charge_flag, charged_unstored, generation_event
+    from tests.costkit import entry
+    from tests.views.conftest import output_for
+
+    generation = Generation.objects.create(
+        team=team,
+        created_by=member,
+        image=image_asset,
+        video=video_asset,
+        status="receiving",
+        number_results=2,
+    )
+    event = generation_event(generation)
+    assert (event["charged_no_result"], event["charge_flag"]) == (False, "")
+
+    entry(team, member, "0.0100", generation=generation, video_uuid=uuid.uuid4())
+    event = generation_event(generation)
+    assert (event["charged_no_result"], event["charge_flag"]) == (True, "Charged, result not stored yet")
+
+    stored = output_for(generation)
+    entry(team, member, "0.0100", generation=generation, video_uuid=stored.video_uuid)
+    entry(team, member, "0.5000", generation=generation, video_uuid=uuid.uuid4(), flagged=True)  # anomalous
+    assert generation_event(generation)["charge_flag"] == "Charged, 1 result not stored"
+
+    generation.status = "failed"
+    other = Generation.objects.create(
+        team=team, created_by=member, image=image_asset, video=video_asset, status="failed"
+    )
+    entry(team, member, "0.2000", generation=other, kind="failed_charged")
+    assert charge_flag(other, unstored=charged_unstored(other), received=0) == "Charged, no result"
+    assert generation_event(other)["reserved_cost"] == str(Decimal("0"))

@@ -1,5 +1,6 @@
 """The create page and its JSON endpoints: login, upload, quote, submit, re-run."""
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -69,10 +70,13 @@ def test_the_create_page_shows_user_team_role_and_a_post_logout(member_client, m
     assert 'href="/api/docs/"' in html
 
 
-def test_the_create_page_does_not_promise_a_reservation(member_client):
+def test_the_create_page_says_the_estimate_is_held_until_the_actual_charge(member_client):
     html = member_client.get(reverse("create")).content.decode()
-    assert "reserved" not in html
-    assert "This estimate is saved with the generation; the actual charge is recorded from Runware" in html
+    assert (
+        "This estimate is saved with the generation and held against the team's budget until the actual"
+        in html
+    )
+    assert 'id="budget-line"' in html and 'id="err-budget"' in html
 
 
 def test_a_reviewer_sees_the_create_page_with_an_explanation(reviewer_client):
@@ -480,3 +484,86 @@ def test_submitting_for_a_board_of_the_team_sends_its_results_there(
     assert Generation.objects.get(pk=created.json()["id"]).board_id == ours.pk
     assert refused.status_code == 400 and "board" in refused.json()["problems"]
     assert Generation.objects.count() == 1
+
+
+# --- budgets ----------------------------------------------------------------------------------------------
+
+
+def _budget(admin, limit, user=None):
+    from animate.models import Membership
+    from animate.services import budgets
+
+    budgets.budget_set(
+        membership=Membership.objects.get(user=admin),
+        user_id=user.pk if user else None,
+        monthly_limit=limit,
+        actor=admin,
+    )
+
+
+def test_a_quote_shows_what_remains_after_this_run(member_client, admin, member, video_asset):
+    _budget(admin, "0.05")
+
+    budget = post_json(
+        member_client, "quote", {"video_id": video_asset.pk, "choices": {"resolution": "480p"}}
+    ).json()["budget"]
+
+    assert (budget["label"], budget["remaining"], budget["remaining_after"], budget["fits"]) == (
+        "The team's monthly budget",
+        "0.0500",
+        "0.0400",
+        True,
+    )
+    assert budget["message"] is None and "(UTC)" in budget["resets_text"]
+
+
+def test_a_quote_says_when_the_run_would_be_refused(member_client, admin, member, video_asset):
+    _budget(admin, "0.02", user=member)
+
+    choices = {"resolution": "480p", "numberResults": 3}
+    budget = post_json(member_client, "quote", {"video_id": video_asset.pk, "choices": choices}).json()[
+        "budget"
+    ]
+
+    assert (budget["scope"], budget["remaining_after"], budget["fits"]) == ("member", "-0.0100", False)
+    assert "your monthly cap has $0.0200 left" in budget["message"]
+
+
+def test_a_quote_for_a_reviewer_or_without_budgets_has_no_budget_line(
+    member_client, reviewer_client, admin, video_asset
+):
+    body = {"video_id": video_asset.pk, "choices": {"resolution": "480p"}}
+    assert post_json(member_client, "quote", body).json()["budget"] is None
+    _budget(admin, "1")
+    assert post_json(reviewer_client, "quote", body).json()["budget"] is None
+
+
+def test_an_over_budget_submit_is_refused_with_what_remains_and_nothing_is_saved(
+    member_client, admin, image_asset, video_asset
+):
+    _budget(admin, "0.0050")
+    body = {"image_id": image_asset.pk, "video_id": video_asset.pk, "choices": {"resolution": "480p"}}
+
+    response = post_json(member_client, "generation-create", body)
+
+    assert response.status_code == 400
+    message = response.json()["problems"]["budget"]
+    assert "has $0.0050 left of $0.0050" in message and "It resets on" in message
+    assert not Generation.objects.exists()
+
+
+def test_a_submit_is_recorded_in_the_audit_log_with_the_callers_address(
+    member_client, image_asset, video_asset
+):
+    from animate.models import AuditEvent
+
+    body = {"image_id": image_asset.pk, "video_id": video_asset.pk, "choices": {"resolution": "480p"}}
+    member_client.post(
+        reverse("generation-create"),
+        json.dumps(body),
+        content_type="application/json",
+        REMOTE_ADDR="203.0.113.8",
+    )
+
+    audit = AuditEvent.objects.get(action="generation_submitted")
+    assert audit.ip == "203.0.113.8" and audit.target_id == str(Generation.objects.get().pk)

@@ -123,3 +123,23 @@ def test_a_teammates_result_is_visible(member_client, admin, image_asset, video_
 def test_another_teams_result_is_404(member_client, outsider, outsider_assets):
     theirs = generation_for(outsider, *outsider_assets)
     assert member_client.get(reverse("generation-detail", kwargs={"pk": theirs.pk})).status_code == 404
+
+
+def test_a_run_charged_without_its_result_says_so_in_the_list_and_on_its_page(
+    member_client, member, image_asset, video_asset
+):
+    import uuid
+
+    from tests.costkit import entry
+
+    generation = generation_for(
+        member, image_asset, video_asset, status="failed", error_message="download refused"
+    )
+    entry(generation.team, member, "0.0100", generation=generation, video_uuid=uuid.uuid4())
+
+    listing = member_client.get(reverse("generation-list")).content.decode()
+    detail = member_client.get(reverse("generation-detail", kwargs={"pk": generation.pk})).content.decode()
+
+    assert '<span class="badge badge--charged" data-charge-flag>Charged, no result</span>' in listing
+    assert '<span class="badge badge--charged" data-charge-flag>Charged, no result</span>' in detail
+    assert "the charge stays in the ledger" in detail

@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +12,14 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from animate.models import Asset, Membership, Team
+from animate.models import Asset, Budget, Membership, Team
 from animate.samples import make_character_png, make_driving_video
 from animate.services.media import asset_create
 
 DEMO_USER = "demo"
 DEMO_TEAM = "demo-team"
 DEFAULT_PASSWORD = "animate-demo"  # noqa: S105 - the documented demo login of `make run`
+DEMO_BUDGET = Decimal("25.00")
 
 
 class Command(BaseCommand):
@@ -47,6 +49,9 @@ class Command(BaseCommand):
             if created:
                 user = user_model.objects.create_user(username=username, password=password, is_staff=True)
             Membership.objects.get_or_create(user=user, team=team, defaults={"role": Membership.Role.ADMIN})
+            # A monthly budget from the start, so the cost pages and the price panel show one at work.
+            if created:
+                Budget.objects.get_or_create(team=team, user=None, defaults={"monthly_limit": DEMO_BUDGET})
         missing = {"image", "video"} - set(Asset.objects.filter(team=team).values_list("kind", flat=True))
         if missing:
             self._make_samples(team=team, user=user, kinds=missing)
@@ -59,6 +64,11 @@ class Command(BaseCommand):
             self.stdout.write(f"Log in as  username: {username}   (password unchanged since it was created)")
         mode = "the local Runware sandbox" if settings.RUNWARE_SANDBOX else settings.RUNWARE_API_URL
         self.stdout.write(f"Generations go to {mode}.")
+        budget = Budget.objects.filter(team=team, user=None).first()
+        if budget is not None:
+            self.stdout.write(
+                f"Costs and budgets: {url}/costs/ (team budget ${budget.monthly_limit:.2f} a month)."
+            )
         self.stdout.write("")
 
     def _make_samples(self, *, team: Team, user: Any, kinds: set[str]) -> None:

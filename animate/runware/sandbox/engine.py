@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -100,6 +101,8 @@ class Sandbox:
         self._submits: Counter[str] = Counter()
         self._media: dict[str, Media] = {}
         self._spent = Decimal(0)
+        # What was charged each UTC day, and for how many results: the answer to getUsageActivity.
+        self._usage: dict[date, list[Any]] = {}
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="runware-sandbox")
         self.clock = time.time  # replaceable, so tests can age media past its ttl
 
@@ -184,6 +187,32 @@ class Sandbox:
         with self._lock:
             return initial - self._spent
 
+    def today(self) -> date:
+        return datetime.fromtimestamp(self.clock(), tz=UTC).date()
+
+    def usage(self, start: date, end: date) -> list[tuple[date, Decimal, int]]:
+        """(day, amount charged, results charged) for each UTC day from start to end with any usage."""
+        with self._lock:
+            return [
+                (day, amount, results)
+                for day, (amount, results) in sorted(self._usage.items())
+                if start <= day <= end
+            ]
+
+    def usage_since(self, days: int) -> tuple[Decimal, int]:
+        """Amount and results charged over the last ``days`` UTC days, today included (0: every day)."""
+        first = self.today() - timedelta(days=days - 1) if days else date.min
+        with self._lock:
+            chosen = [value for day, value in self._usage.items() if day >= first]
+        return sum((amount for amount, _ in chosen), Decimal(0)), sum(results for _, results in chosen)
+
+    def _charge(self, amount: Decimal) -> None:
+        """Called with the lock held, when a result is delivered."""
+        self._spent += amount
+        bucket = self._usage.setdefault(self.today(), [Decimal(0), 0])
+        bucket[0] += amount
+        bucket[1] += 1
+
     def _sweep(self) -> None:
         """Forget expired media and delete its file, so a long-running sandbox does not fill the disk."""
         now = self.clock()
@@ -239,7 +268,7 @@ class Sandbox:
             with self._lock:
                 state.results[index] = item
                 self._media[item["videoUUID"]] = media
-                self._spent += pricing.cost_per_result(task, prepared.seconds)
+                self._charge(pricing.cost_per_result(task, prepared.seconds))
             if courier is not None:
                 courier.success(dict(item), path=media.path, content_type=media.content_type)
         if faults.error_after_success:

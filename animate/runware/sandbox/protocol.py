@@ -8,6 +8,7 @@ gateway would.
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -248,16 +249,63 @@ def _media_storage(task: dict[str, Any], reply: Reply, *, base_url: str) -> None
 
 
 def _account_management(task: dict[str, Any], reply: Reply) -> None:
-    if task.get("operation") != "getDetails":
-        reply.error(task, "invalidOperation", "operation must be 'getDetails'.", parameter="operation")
-        return
-    reply.data.append(
-        {
-            "taskType": "accountManagement",
-            "taskUUID": task.get("taskUUID"),
-            "operation": "getDetails",
+    operation = task.get("operation")
+    answer = {"taskType": "accountManagement", "taskUUID": task.get("taskUUID"), "operation": operation}
+    if operation == "getDetails":
+        engine = sandbox()
+        usage = {}
+        for name, days in (("today", 1), ("last7Days", 7), ("last30Days", 30), ("total", 0)):
+            credits, requests = engine.usage_since(days)
+            usage[name] = {"credits": float(credits), "requests": requests}
+        answer |= {
             "organizationUUID": ORGANIZATION_UUID,
             "organizationName": "Runware sandbox",
-            "balance": float(sandbox().balance()),
+            "balance": float(engine.balance()),
+            "usage": usage,
         }
-    )
+    elif operation == "getUsageActivity":
+        days = _usage_range(task, reply)
+        if days is None:
+            return
+        start, end = days
+        answer |= {
+            "startDate": start.isoformat(),
+            "endDate": end.isoformat(),
+            "activity": [
+                {"date": day.isoformat(), "credits": float(amount), "requests": results}
+                for day, amount, results in sandbox().usage(start, end)
+            ],
+        }
+    else:
+        reply.error(
+            task,
+            "invalidOperation",
+            "operation must be 'getDetails' or 'getUsageActivity'.",
+            parameter="operation",
+        )
+        return
+    reply.data.append(answer)
+
+
+USAGE_MAX_DAYS = 366
+
+
+def _usage_range(task: dict[str, Any], reply: Reply) -> tuple[date, date] | None:
+    """The inclusive UTC day range of a getUsageActivity task, or None after answering an error."""
+    days = []
+    for name in ("startDate", "endDate"):
+        try:
+            days.append(date.fromisoformat(str(task.get(name, ""))[:10]))
+        except ValueError:
+            reply.error(task, "invalidParameter", f"{name} must be a date (YYYY-MM-DD).", parameter=name)
+            return None
+    start, end = days
+    if end < start or (end - start).days >= USAGE_MAX_DAYS:
+        reply.error(
+            task,
+            "invalidParameter",
+            f"endDate must be on or after startDate, at most {USAGE_MAX_DAYS} days later.",
+            parameter="endDate",
+        )
+        return None
+    return start, end

@@ -17,7 +17,7 @@ def claim_stored_results(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('animate', '0004_review'),
+        ('animate', '0005_cost_auditing'),
     ]
 
     operations = [
