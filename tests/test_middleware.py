@@ -25,7 +25,9 @@ def test_a_temporary_password_leads_to_the_password_page_until_replaced(
 
     assert done.status_code == 302 and client.get("/").status_code == 200
     assert not TemporaryPassword.objects.exists()
-    assert client.login(username="newbie", password="my-own-choice-77")
+    client.logout()
+    signed_in = client.post("/accounts/login/", {"username": "newbie", "password": "my-own-choice-77"})
+    assert signed_in.status_code == 302 and client.get("/").status_code == 200
 
 
 def test_an_ordinary_login_is_not_held_up(client, member):

@@ -9,7 +9,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from animate.api.base import CURRENCY, PAGE_PARAMETERS, ApiView, IsTeamAdmin, errors
+from animate.api.base import CURRENCY, PAGE_PARAMETERS, ApiView, IsTeamAdmin, errors, object_id
 from animate.api.serializers import MONEY
 from animate.exports import csv_stream
 from animate.models import CostEntry, Reconciliation, SpendAlert
@@ -288,10 +288,8 @@ class AdjustmentApi(AdminApi):
     class AdjustmentInputSerializer(serializers.Serializer):
         amount = serializers.CharField(help_text='USD as a string, e.g. "-0.5000" for a credit.')
         note = serializers.CharField(help_text="Why; kept with the entry.")
-        user = serializers.IntegerField(required=False, allow_null=True, help_text="The member it concerns.")
-        generation = serializers.IntegerField(
-            required=False, allow_null=True, help_text="The run it concerns."
-        )
+        user = object_id(required=False, allow_null=True, help_text="The member it concerns.")
+        generation = object_id(required=False, allow_null=True, help_text="The run it concerns.")
 
     @extend_schema(
         operation_id="costs_adjustment_create",
@@ -329,7 +327,7 @@ def _ip(request: Request) -> str | None:
 
 class BudgetApi(AdminApi):
     class BudgetInputSerializer(serializers.Serializer):
-        user = serializers.IntegerField(
+        user = object_id(
             required=False, allow_null=True, help_text="A member's user id for their cap; empty for the team."
         )
         monthly_limit = serializers.CharField(

@@ -9,7 +9,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from animate.api.base import PAGE_PARAMETERS, TEAM_PARAMETER, ApiView, IsTeamAdmin, errors
+from animate.api.base import PAGE_PARAMETERS, TEAM_PARAMETER, ApiView, IsTeamAdmin, errors, object_id
 from animate.api.serializers import MONEY
 from animate.models import Invite, Membership, Notification
 from animate.services import budgets, notifications, teams
@@ -387,12 +387,19 @@ class MarkedReadSerializer(serializers.Serializer):
     marked_read = serializers.IntegerField(help_text="How many notifications changed.")
 
 
+class NotificationPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = NotificationSerializer(many=True)
+
+
 class NotificationListApi(ApiView):
     permission_classes = ApiView.permission_classes[:1]  # yours, in every team; no team needed
 
     class ReadInputSerializer(serializers.Serializer):
         ids = serializers.ListField(
-            child=serializers.IntegerField(),
+            child=object_id(),
             required=False,
             help_text="Which to mark read; all when left out.",
         )
@@ -402,7 +409,7 @@ class NotificationListApi(ApiView):
         tags=["team"],
         summary="Your notifications, newest first",
         parameters=PAGE_PARAMETERS,
-        responses={200: NotificationSerializer(many=True), **errors(401, 404)},
+        responses={200: NotificationPageSerializer, **errors(400, 401, 404)},
     )
     def get(self, request: Request) -> Response:
         return self.paginate(
