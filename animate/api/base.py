@@ -142,6 +142,8 @@ def request_api_membership(request: Request) -> Membership | None:
             team_id = int(named)
         except ValueError:
             return None
+        if not 1 <= team_id <= MAX_ID:
+            return None
         membership = membership_for(request.user, team_id=team_id)
         return membership if membership is not None and membership.team_id == team_id else None
     return membership_for(request.user, team_id=session_team_id(getattr(request, "session", None)))

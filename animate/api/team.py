@@ -68,7 +68,7 @@ class TeamApi(ApiView):
 
 class TeamSwitchApi(ApiView):
     class SwitchInputSerializer(serializers.Serializer):
-        team = serializers.IntegerField(help_text="Id of one of your teams.")
+        team = object_id(help_text="Id of one of your teams.")
 
     @extend_schema(
         operation_id="team_switch",

@@ -167,7 +167,7 @@ def test_the_x_team_header_chooses_which_of_the_callers_teams_a_request_works_in
     assert [item["id"] for item in second] == [item["id"] for item in by_query] == [foreign_image.pk]
 
 
-@pytest.mark.parametrize("named", ["other", "not-a-number"])
+@pytest.mark.parametrize("named", ["other", "not-a-number", str(2**63), "-1"])
 def test_naming_a_team_the_caller_is_not_in_is_403(creator, other_team, image, named):
     team = str(other_team.pk) if named == "other" else named
 

@@ -1,5 +1,7 @@
 """The team over the API: which teams, switching, settings, members, invites, notifications."""
 
+import pytest
+
 from animate.models import AuditEvent, Invite, Membership, Notification
 from animate.services import notifications
 from tests.api.conftest import api_client
@@ -30,6 +32,13 @@ def test_a_session_client_switches_team_for_its_later_calls(owner, team, other_t
     assert refused.status_code == 400 and refused.json() == {
         "errors": {"team": ["You are not a member of that team."]}
     }
+
+
+@pytest.mark.parametrize("team_id", [0, 2**63, 10**30])
+def test_switching_to_an_id_no_row_can_have_is_400_naming_team(owner, team, team_id):
+    response = api_client(owner).post("/api/team/switch/", {"team": team_id}, format="json")
+
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["team"]
 
 
 def test_settings_are_changed_by_admins_with_errors_named(owner, team):
