@@ -1,10 +1,13 @@
 """Quotes and generations: price choices, submit, list and read runs with their outputs."""
 
+import hashlib
+import json
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import exceptions, serializers
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -20,20 +23,27 @@ from animate.api.base import (
     problem_path,
 )
 from animate.api.serializers import (
+    ConflictSerializer,
     GenerationPageSerializer,
     GenerationSerializer,
     QuoteSerializer,
 )
-from animate.models import Asset, Board, Generation, Membership, Output
+from animate.models import Asset, Board, Generation, Membership, Output, Preset
+from animate.runware import pricing, spec
 from animate.services.audit import client_ip
 from animate.services.budgets import budget_headroom
 from animate.services.generations import (
     SERVER_KEYS,
+    DuplicateJob,
     GenerationRejected,
+    IdempotencyKeyReused,
+    Quote,
     charge_flag,
     charged_unstored,
     generation_create,
+    generation_create_once,
     generation_quote,
+    identical_earlier,
 )
 from animate.services.media import asset_warnings
 from animate.services.teams import NotAllowed
@@ -132,6 +142,25 @@ class ParametersField(serializers.DictField):
         return value
 
 
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_MAX = 255
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="A key of your choosing (e.g. a UUID per draft): the same key again in the team answers "
+    "the generation the first request made instead of creating a second one.",
+)
+
+
+def request_fingerprint(data: dict[str, Any]) -> str:
+    """The hash of what a submit asked for, to tell a repeat of a key from a different request under it.
+    ``confirm_duplicate`` is left out: confirming is the same request said again."""
+    asked = {key: value for key, value in data.items() if key != "confirm_duplicate"}
+    return hashlib.sha256(json.dumps(asked, sort_keys=True, default=str).encode()).hexdigest()
+
+
 REQUEST_EXAMPLE = OpenApiExample(
     "Animate at 480p",
     request_only=True,
@@ -153,6 +182,68 @@ def chosen_mode(task: dict[str, Any]) -> str | None:
     wan = features.get("wanAnimate") if isinstance(features, dict) else None
     mode = wan.get("mode") if isinstance(wan, dict) else None
     return mode if isinstance(mode, str) else None
+
+
+def labelled(path: str, message: str) -> str:
+    """A spec problem as people read it: "Frames per second: must be an integer from 4 to 60." for
+    ``fps`` (the form's label first; the path stays the key of the error)."""
+    try:
+        label = spec.parameter(path).label
+    except KeyError:
+        return message
+    if message.startswith(label):
+        return message
+    rest = message[len(path) :].lstrip(": ") if message.startswith(path) else message
+    return f"{label}: {rest}"
+
+
+def problem_entries(problems: dict[str, str]) -> dict[str, str]:
+    """A service's problems keyed by request path, each message named by its label."""
+    return {problem_path(key): labelled(key, message) for key, message in problems.items()}
+
+
+def breakdown(quote: Quote) -> str:
+    """ "3 s x $0.010 x 2 results" (with the page's multiplication sign) for an exact price; the range's
+    two ends otherwise."""
+    if quote.estimate is None or quote.billable_seconds is None:
+        return ""
+    results = quote.number_results
+    count = f"{results} result{'' if results == 1 else 's'}"
+    if quote.tier is None:
+        low = pricing.PRICE_PER_SECOND[pricing.RENDER_TIERS[0]]
+        high = pricing.PRICE_PER_SECOND[pricing.RENDER_TIERS[-1]]
+        return f"{quote.billable_seconds} s × ${low}–${high} × {count}"
+    return f"{quote.billable_seconds} s × ${pricing.PRICE_PER_SECOND[quote.tier]} × {count}"
+
+
+def suggested_size(image: Asset | None, video: Asset | None) -> dict[str, Any] | None:
+    """The explicit size the page defaults to: the table row closest to the driving video's aspect
+    ratio (else the character image's), said in words."""
+    source, noun = (video, "video") if video is not None and video.width else (image, "image")
+    if source is None or not source.width or not source.height:
+        return None
+    width, height = pricing.suggested_size(source.width, source.height)
+    ratio = pricing.ratio_name(source.width, source.height)
+    return {
+        "value": f"{width}x{height}",
+        "width": width,
+        "height": height,
+        "tier": pricing.tier_for_size(width, height),
+        "text": f"{width}×{height} — closest to your {noun}'s {ratio}",
+    }
+
+
+def earlier_data(generation: Generation) -> dict[str, Any]:
+    """The earlier identical run, as the conflict and the quote name it."""
+    cost = generation.actual_cost if generation.actual_cost is not None else generation.estimated_cost
+    return {
+        "id": generation.pk,
+        "url": reverse("generation-detail", kwargs={"pk": generation.pk}),
+        "status": generation.status,
+        "cost": cost,
+        "currency": CURRENCY,
+        "created_at": generation.created_at,
+    }
 
 
 # --- quotes --------------------------------------------------------------------------------------
@@ -191,18 +282,33 @@ class QuoteApi(ApiView):
         for field, asset in assets.items():
             if asset is not None:
                 warnings[field] = asset_warnings(asset, mode=chosen_mode(quote.task))
-        for key, message in quote.problems.items():
-            problems.setdefault(problem_path(key), message)
+        for key, message in problem_entries(quote.problems).items():
+            problems.setdefault(key, message)
+        earlier = None
+        if not problems and assets["image"] is not None and assets["video"] is not None:
+            earlier = identical_earlier(
+                team_id=self.member.team_id,
+                image=assets["image"],
+                video=assets["video"],
+                choices=data["parameters"],
+            )
         body = {
             "valid": not problems,
             "problems": problems,
             # The price depends on the video and the parameters only, so it is shown even while, say,
             # the image is still missing.
             "estimate": quote.estimate,
+            "estimate_min": quote.estimate_min,
+            "estimate_max": quote.estimate,
+            "exact": quote.exact,
+            "price_note": None if quote.exact else pricing.RANGE_REASON,
+            "breakdown": breakdown(quote),
             "currency": CURRENCY,
             "tier": quote.tier,
             "billable_seconds": quote.billable_seconds,
             "number_results": quote.number_results,
+            "suggested_size": suggested_size(assets["image"], assets["video"]),
+            "duplicate": earlier_data(earlier) if earlier is not None else None,
             "warnings": warnings,
             "budget": self._headroom(quote.estimate if not problems else None),
         }
@@ -235,6 +341,18 @@ class GenerationListApi(ApiView):
         board = object_id(
             required=False, allow_null=True, help_text="A board of your team that receives every result."
         )
+        preset = object_id(
+            required=False,
+            allow_null=True,
+            help_text="The team preset the settings came from (recorded for "
+            "its average cost and approval rate; the settings sent are the ones used).",
+        )
+        confirm_duplicate = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="Run it even though the team already ran the same job (same input files, parameters "
+            "and explicit seed). Without it such a submit is answered 409 naming the earlier run.",
+        )
 
     @extend_schema(
         operation_id="generations_list",
@@ -264,12 +382,33 @@ class GenerationListApi(ApiView):
         "and the task is sent to Runware after the commit. A run that would pass a cap is refused with "
         "400 and `errors.budget` (what remains and when the period resets) before anything is sent. The "
         "actual charge is recorded from Runware's cost for each result (`actual_cost`), releasing the "
-        "reservation. Reviewers get 403.",
+        "reservation. Reviewers get 403.\n\n"
+        "**Idempotency:** send an `Idempotency-Key` header (any string up to 255 characters, e.g. a "
+        "UUID per draft) and a repeat of the request with the same key in the same team answers 200 with "
+        "the generation the first one made, never a second Runware task, even when the two race. The same "
+        "key with a different body is a 422 naming the header.\n\n"
+        "**Identical jobs:** a job with the same input files, parameters and explicit seed as an earlier "
+        "run of the team (not failed) is answered 409 with `earlier` (its id, link and cost) unless "
+        "`confirm_duplicate` is true.",
+        parameters=[IDEMPOTENCY_PARAMETER],
         request=GenerationInputSerializer,
-        responses={201: GenerationSerializer, **errors(400, 401, 403)},
+        responses={
+            201: GenerationSerializer,
+            200: OpenApiResponse(GenerationSerializer, description="A repeat of an `Idempotency-Key`."),
+            409: OpenApiResponse(ConflictSerializer, description="Identical to an earlier run of the team."),
+            422: OpenApiResponse(
+                ConflictSerializer, description="The Idempotency-Key was used for another body."
+            ),
+            **errors(400, 401, 403),
+        },
         examples=[REQUEST_EXAMPLE],
     )
     def post(self, request: Request) -> Response:
+        key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+        if len(key) > IDEMPOTENCY_KEY_MAX:
+            raise exceptions.ValidationError(
+                {IDEMPOTENCY_HEADER: [f"At most {IDEMPOTENCY_KEY_MAX} characters; a UUID is enough."]}
+            )
         payload = self.GenerationInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -283,25 +422,60 @@ class GenerationListApi(ApiView):
             board = Board.objects.filter(team_id=self.member.team_id, pk=data["board"]).first()
             if board is None:
                 raise exceptions.ValidationError({"board": ["No such board in your team."]})
+        preset = None
+        if data.get("preset") is not None:
+            preset = Preset.objects.filter(team_id=self.member.team_id, pk=data["preset"]).first()
+            if preset is None:
+                raise exceptions.ValidationError({"preset": ["No such preset in your team."]})
+        fields: dict[str, Any] = {
+            # Another team's id is handed over as "no asset", which the service names as a problem.
+            "image": self.team_asset(data["image"]),
+            "video": self.team_asset(data["video"]),
+            "choices": data["parameters"],
+            "parent": parent,
+            "board": board,
+            "preset": preset,
+            "confirm_duplicate": data["confirm_duplicate"],
+            "ip": client_ip(request.META),
+        }
+        replayed = False
         try:
-            generation = generation_create(
-                membership=self.member,
-                # Another team's id is handed over as "no asset", which the service names as a problem.
-                image=self.team_asset(data["image"]),
-                video=self.team_asset(data["video"]),
-                choices=data["parameters"],
-                parent=parent,
-                board=board,
-                ip=client_ip(request.META),
-            )
+            if key:
+                generation, replayed = generation_create_once(
+                    membership=self.member,
+                    idempotency_key=key,
+                    request_fingerprint=request_fingerprint(data),
+                    **fields,
+                )
+            else:
+                generation = generation_create(membership=self.member, **fields)
         except GenerationRejected as exc:
             raise exceptions.ValidationError(
-                {problem_path(key): [message] for key, message in exc.problems.items()}
+                {key: [message] for key, message in problem_entries(exc.problems).items()}
             ) from None
         except NotAllowed as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
+        except IdempotencyKeyReused as exc:
+            message = (
+                f"This key was already used for generation #{exc.generation.pk} with a different request; "
+                "send a new key for a new request."
+            )
+            return Response({"errors": {IDEMPOTENCY_HEADER: [message]}}, status=422)
+        except DuplicateJob as exc:
+            earlier = earlier_data(exc.earlier)
+            cost = f"${earlier['cost']}"
+            message = (
+                f"The team already ran this exact job (same inputs, settings and seed): generation "
+                f"#{earlier['id']} ({earlier['url']}), which cost {cost}. Send confirm_duplicate: true "
+                "to pay for it again."
+            )
+            return Response(
+                ConflictSerializer({"errors": {"confirm_duplicate": [message]}, "earlier": earlier}).data,
+                status=status.HTTP_409_CONFLICT,
+            )
         generation = generations_for(self.member).get(pk=generation.pk)
-        return Response(GenerationSerializer(generation_data(request, generation)).data, status=201)
+        body = GenerationSerializer(generation_data(request, generation)).data
+        return Response(body, status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED)
 
 
 class GenerationDetailApi(ApiView):

@@ -72,6 +72,30 @@ class HeadroomSerializer(serializers.Serializer):
     message = serializers.CharField(allow_null=True, help_text="Why a submit would be refused, if it would.")
 
 
+class EarlierRunSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField(help_text="The run's page.")
+    status = serializers.CharField()
+    cost = serializers.DecimalField(**MONEY, help_text="What it cost (its estimate while not yet charged).")
+    currency = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ConflictSerializer(serializers.Serializer):
+    """409 (identical job) or 422 (idempotency key reused): the error, and the earlier run when known."""
+
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    earlier = EarlierRunSerializer(required=False, help_text="The earlier identical run (409 only).")
+
+
+class SuggestedSizeSerializer(serializers.Serializer):
+    value = serializers.CharField(help_text='"832x480": the size control\'s value.')
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    tier = serializers.CharField()
+    text = serializers.CharField(help_text='"832×480 — closest to your video\'s 16:9".')
+
+
 class QuoteSerializer(serializers.Serializer):
     valid = serializers.BooleanField(help_text="True when these choices can be submitted as they are.")
     problems = serializers.DictField(
@@ -79,10 +103,32 @@ class QuoteSerializer(serializers.Serializer):
         help_text='Field or parameter path (e.g. "video", "parameters.fps") to what is wrong with it.',
     )
     estimate = serializers.DecimalField(
-        **MONEY, allow_null=True, help_text="Price of the whole task (every result), or null when invalid."
+        **MONEY,
+        allow_null=True,
+        help_text="Price of the whole task (every result), or null when invalid; the top of the range "
+        "when `exact` is false (what the budget reserves).",
     )
+    estimate_min = serializers.DecimalField(
+        **MONEY, allow_null=True, help_text="The cheapest the task can cost (equals `estimate` when exact)."
+    )
+    estimate_max = serializers.DecimalField(**MONEY, allow_null=True, help_text="The dearest it can cost.")
+    exact = serializers.BooleanField(
+        help_text="False when the size is left to Runware: the tier is then only known as a range."
+    )
+    price_note = serializers.CharField(allow_null=True, help_text="Why the price is a range, when it is.")
+    breakdown = serializers.CharField(help_text='"3 s × $0.010 × 1 result"; blank without a price.')
     currency = serializers.CharField()
-    tier = serializers.CharField(allow_null=True, help_text='Price tier: "480p", "580p" or "720p".')
+    tier = serializers.CharField(
+        allow_null=True, help_text='Price tier: "480p", "580p" or "720p"; null when not exact.'
+    )
+    suggested_size = SuggestedSizeSerializer(
+        allow_null=True, help_text="The table size closest to the inputs' aspect ratio (the page's default)."
+    )
+    duplicate = EarlierRunSerializer(
+        allow_null=True,
+        help_text="An earlier run of the team with the same inputs, parameters and explicit seed: "
+        "submitting needs `confirm_duplicate`.",
+    )
     billable_seconds = serializers.IntegerField(
         allow_null=True, help_text="The driving video's duration rounded up to whole seconds."
     )

@@ -3,7 +3,19 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from animate.api import assets, audit, boards, costs, deliveries, generations, outputs, review, shares, team
+from animate.api import (
+    assets,
+    audit,
+    boards,
+    costs,
+    deliveries,
+    generations,
+    outputs,
+    presets,
+    review,
+    shares,
+    team,
+)
 
 app_name = "api"
 
@@ -13,6 +25,8 @@ urlpatterns = [
     path("quote/", generations.QuoteApi.as_view(), name="quote"),
     path("generations/", generations.GenerationListApi.as_view(), name="generation-list"),
     path("generations/<int:pk>/", generations.GenerationDetailApi.as_view(), name="generation-detail"),
+    path("presets/", presets.PresetListApi.as_view(), name="preset-list"),
+    path("presets/<int:pk>/", presets.PresetDetailApi.as_view(), name="preset-detail"),
     path("outputs/", outputs.OutputListApi.as_view(), name="output-list"),
     path("outputs/<int:pk>/", outputs.OutputDetailApi.as_view(), name="output-detail"),
     path("outputs/<int:pk>/verdicts/", review.VerdictApi.as_view(), name="output-verdicts"),

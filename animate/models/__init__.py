@@ -10,6 +10,7 @@ from animate.models.generations import Generation, Output, WebhookEvent
 from animate.models.ledger import CostDay, CostEntry
 from animate.models.media import Asset, asset_upload_to, output_upload_to, poster_upload_to
 from animate.models.notifications import Notification
+from animate.models.presets import Preset
 from animate.models.review import Board, BoardItem, Comment, ShareLink, Star, Verdict
 from animate.models.teams import Invite, Membership, Team, TemporaryPassword
 
@@ -27,6 +28,7 @@ __all__ = [
     "Membership",
     "Notification",
     "Output",
+    "Preset",
     "Reconciliation",
     "ReconciliationDay",
     "ShareLink",

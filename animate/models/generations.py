@@ -72,6 +72,18 @@ class Generation(models.Model):
     board = models.ForeignKey(
         "animate.Board", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The client's ``Idempotency-Key`` (blank without one): a repeat of the same key in the team is
+    # answered with this generation instead of a second paid task; ``request_fingerprint`` is the hash
+    # of the request the key was first used with, so a different request under the same key is refused.
+    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    request_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    # Hash of the input files, parameters and explicit seed (blank with a random seed): the same job
+    # again is confirmed before it is paid for twice (animate.services.generations).
+    job_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    # The team preset the settings came from, for its average cost and approval rate.
+    preset = models.ForeignKey(
+        "animate.Preset", on_delete=models.SET_NULL, null=True, blank=True, related_name="generations"
+    )
     # Archived generations leave the gallery's default view; they stay in the ledger and audit log.
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -88,6 +100,13 @@ class Generation(models.Model):
             models.CheckConstraint(
                 condition=Q(reserved_cost__gte=0), name="generation_reserved_not_negative"
             ),
+            # One generation per key and team, whatever races: the second insert fails and is answered
+            # with the first.
+            models.UniqueConstraint(
+                fields=["team", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="generation_team_idempotency_key_unique",
+            ),
         ]
         indexes = [
             models.Index(fields=["team", "-created_at"]),
@@ -101,6 +120,11 @@ class Generation(models.Model):
             # Cost reports split spend by run status: the runs that did not end "done" are the few.
             models.Index(
                 fields=["team", "status"], condition=~Q(status="done"), name="generation_not_done_idx"
+            ),
+            models.Index(
+                fields=["team", "job_fingerprint"],
+                condition=~Q(job_fingerprint=""),
+                name="generation_job_fingerprint_idx",
             ),
         ]
 

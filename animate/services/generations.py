@@ -7,6 +7,7 @@ moves, so a late ``processing`` can never undo ``done`` and two workers never ra
 import hashlib
 import hmac
 import ipaddress
+import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -15,12 +16,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from animate import events
-from animate.models import Asset, AuditEvent, Board, CostEntry, Generation, Membership
+from animate.models import Asset, AuditEvent, Board, CostEntry, Generation, Membership, Preset
 from animate.runware import pricing, spec
 from animate.services import budgets
 from animate.services.audit import audit_record
@@ -55,6 +56,23 @@ class GenerationRejected(Exception):
         self.problems = problems
 
 
+class IdempotencyKeyReused(Exception):
+    """The ``Idempotency-Key`` was used before in the team for a different request."""
+
+    def __init__(self, generation: Generation) -> None:
+        super().__init__(f"the key was used for generation {generation.pk} with a different request")
+        self.generation = generation
+
+
+class DuplicateJob(Exception):
+    """The same inputs, parameters and explicit seed were already run by the team: paying again needs a
+    confirmation (the result would be the same)."""
+
+    def __init__(self, earlier: Generation) -> None:
+        super().__init__(f"identical to generation {earlier.pk}")
+        self.earlier = earlier
+
+
 @dataclass(frozen=True)
 class Quote:
     task: dict[str, Any]
@@ -63,6 +81,10 @@ class Quote:
     tier: str | None
     billable_seconds: int | None
     number_results: int
+    # The cheapest the task can cost; below ``estimate`` only when the size is left to Runware
+    # (``pricing.price_range``), and then ``exact`` is False.
+    estimate_min: Decimal | None = None
+    exact: bool = True
 
 
 def _choices_task(choices: dict[str, Any]) -> dict[str, Any]:
@@ -89,12 +111,13 @@ def generation_quote(*, choices: dict[str, Any], video: Asset | None) -> Quote:
     for problem in spec.validate(task):
         problems.setdefault(problem.parameter or "parameters", problem.message)
     results = task.get("numberResults", 1) if isinstance(task.get("numberResults", 1), int) else 1
-    estimate = tier = seconds = None
+    estimate = lowest = tier = seconds = None
+    exact = pricing.is_exact(task)
     if video is None:
         problems.setdefault("video", "Choose a driving video to get a price.")
     elif not problems:
-        estimate = pricing.estimate(task, video.duration or 0)
-        tier = pricing.tier_for_task(task)
+        lowest, estimate = pricing.price_range(task, video.duration or 0)
+        tier = pricing.tier_for_task(task) if exact else None
         seconds = pricing.billable_seconds(video.duration or 0)
     return Quote(
         task=task,
@@ -103,7 +126,79 @@ def generation_quote(*, choices: dict[str, Any], video: Asset | None) -> Quote:
         tier=tier,
         billable_seconds=seconds,
         number_results=results,
+        estimate_min=lowest,
+        exact=exact,
     )
+
+
+def job_fingerprint(*, image: Asset, video: Asset, parameters: dict[str, Any]) -> str:
+    """The hash that makes two jobs identical: both input files, every parameter and an explicit seed.
+    Blank without a seed: a random seed makes a different result, so such a job is never a repeat."""
+    if parameters.get("seed") is None:
+        return ""
+    body = {"image": image.sha256, "video": video.sha256, "parameters": parameters}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def identical_earlier(
+    *, team_id: int, image: Asset, video: Asset, choices: dict[str, Any]
+) -> Generation | None:
+    """The team's latest generation that was the same job (and did not fail), if any."""
+    quote = generation_quote(choices=choices, video=video)
+    if quote.problems:
+        return None
+    fingerprint = job_fingerprint(image=image, video=video, parameters=_stored_parameters(quote.task))
+    return _earlier(team_id, fingerprint) if fingerprint else None
+
+
+def _earlier(team_id: int, fingerprint: str) -> Generation | None:
+    return (
+        Generation.objects.filter(team_id=team_id, job_fingerprint=fingerprint)
+        .exclude(status=Generation.Status.FAILED)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def _stored_parameters(task: dict[str, Any]) -> dict[str, Any]:
+    parameters = spec.flatten_task(task)
+    for key in ("referenceImages", "referenceVideos"):
+        parameters.pop(key, None)
+    return parameters
+
+
+def _keyed(member: Membership, key: str, fingerprint: str) -> Generation | None:
+    existing = Generation.objects.filter(team_id=member.team_id, idempotency_key=key).first()
+    if existing is not None and existing.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused(existing)
+    return existing
+
+
+def generation_create_once(
+    *, membership: Membership | None, idempotency_key: str, request_fingerprint: str, **fields: Any
+) -> tuple[Generation, bool]:
+    """``generation_create`` under an idempotency key: the same key again in the team gives the same
+    generation back (and True: a replay), never a second task; the key with another request is refused
+    (``IdempotencyKeyReused``). Two racing requests are settled by the unique (team, key) constraint:
+    the loser's transaction is rolled back whole, reservation and enqueue included, and it answers the
+    winner's generation."""
+    member = membership_require_spender(membership)
+    existing = _keyed(member, idempotency_key, request_fingerprint)
+    if existing is not None:
+        return existing, True
+    try:
+        generation = generation_create(
+            membership=member,
+            idempotency_key=idempotency_key,
+            request_fingerprint=request_fingerprint,
+            **fields,
+        )
+    except IntegrityError:
+        existing = _keyed(member, idempotency_key, request_fingerprint)
+        if existing is None:
+            raise
+        return existing, True
+    return generation, False
 
 
 def generation_create(
@@ -114,13 +209,19 @@ def generation_create(
     choices: dict[str, Any],
     parent: Generation | None = None,
     board: Board | None = None,
+    preset: Preset | None = None,
+    confirm_duplicate: bool = False,
+    idempotency_key: str = "",
+    request_fingerprint: str = "",
     ip: str | None = None,
 ) -> Generation:
     """Validate, price and save a queued generation; it is sent to Runware after the commit.
 
     ``board`` (of the same team) receives every result of the generation as it is stored. The quote is
     reserved against the team's and the member's budgets in the same transaction, under the team's lock;
-    an over-budget run is refused with ``problems["budget"]`` before anything is sent.
+    an over-budget run is refused with ``problems["budget"]`` before anything is sent. A job identical
+    to an earlier one of the team (``job_fingerprint``) is refused with ``DuplicateJob`` unless
+    ``confirm_duplicate``. ``preset`` (of the same team) is recorded as where the settings came from.
     """
     member = membership_require_spender(membership)
     problems: dict[str, str] = {}
@@ -134,12 +235,17 @@ def generation_create(
             problems.setdefault(field, message)
     if board is not None and board.team_id != member.team_id:
         problems["board"] = "No such board in your team."
+    if preset is not None and preset.team_id != member.team_id:
+        problems["preset"] = "No such preset in your team."
     if problems or quote.estimate is None:
         raise GenerationRejected(problems or {"parameters": "These settings cannot be priced."})
     assert image is not None and video is not None
-    parameters = spec.flatten_task(quote.task)
-    for key in ("referenceImages", "referenceVideos"):
-        parameters.pop(key, None)
+    parameters = _stored_parameters(quote.task)
+    fingerprint = job_fingerprint(image=image, video=video, parameters=parameters)
+    if fingerprint and not confirm_duplicate:
+        earlier = _earlier(member.team_id, fingerprint)
+        if earlier is not None:
+            raise DuplicateJob(earlier)
     with transaction.atomic():
         try:
             reserved = budgets.budget_reserve(membership=member, amount=quote.estimate)
@@ -156,6 +262,10 @@ def generation_create(
             estimated_cost=quote.estimate,
             reserved_cost=reserved,
             board=board,
+            preset=preset,
+            idempotency_key=idempotency_key,
+            request_fingerprint=request_fingerprint,
+            job_fingerprint=fingerprint,
         )
         audit_record(
             action=AuditEvent.Action.GENERATION_SUBMITTED,

@@ -1,13 +1,21 @@
 """Quotes and generations over the API: prices, validation naming paths, submitting, reading."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
+import httpx
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
+from rest_framework.authtoken.models import Token
 
 from animate.models import Generation
-from tests.api.conftest import GENERATIONS, QUOTE, api_client, make_generation, make_output
+from animate.runware.sandbox.engine import sandbox
+from animate.samples import make_driving_video
+from tests.api.conftest import GENERATIONS, QUOTE, api_client, make_generation, make_output, stored_asset
+from tests.livehelpers import fast_settings, wait_terminal
 
 # --- quotes --------------------------------------------------------------------------------------
 
@@ -469,3 +477,226 @@ def test_a_generation_says_when_it_was_charged_without_a_result(api, creator, te
         "Charged, no result",
         "0.0000",
     )
+
+
+# --- exact prices ----------------------------------------------------------------------------------
+
+
+def test_a_quote_with_a_size_left_to_runware_is_a_range_with_its_reason(api, image, video):
+    body = api.post(QUOTE, {"image": image.pk, "video": video.pk, "parameters": {}}, format="json").json()
+
+    assert body["valid"] is True
+    assert body["exact"] is False
+    assert body["tier"] is None
+    # 3 s at the cheapest (480p, $0.010) and the dearest (720p, $0.0212) tier a table row can have.
+    assert (body["estimate_min"], body["estimate_max"]) == ("0.0300", "0.0636")
+    assert body["estimate"] == "0.0636"  # what the budget reserves: never below the charge
+    assert "Size left to Runware" in body["price_note"]
+    assert body["breakdown"] == "3 s × $0.010–$0.0212 × 1 result"
+
+
+def test_a_quote_with_an_explicit_size_is_exact(api, image, video):
+    parameters = {"width": 832, "height": 480, "numberResults": 2}
+    body = api.post(
+        QUOTE, {"image": image.pk, "video": video.pk, "parameters": parameters}, format="json"
+    ).json()
+
+    assert body["exact"] is True and body["price_note"] is None
+    assert body["estimate_min"] == body["estimate_max"] == body["estimate"] == "0.0600"
+    assert body["tier"] == "480p"
+    assert body["breakdown"] == "3 s × $0.010 × 2 results"
+
+
+def test_a_quote_suggests_the_table_size_closest_to_the_videos_aspect_ratio(api, team, creator, tmp_path):
+    wide = stored_asset(
+        team,
+        creator,
+        "video",
+        make_driving_video(tmp_path / "wide.mp4", seconds=1, fps=8, width=320, height=180),
+    )
+
+    body = api.post(QUOTE, {"video": wide.pk}, format="json").json()
+
+    assert body["suggested_size"] == {
+        "value": "832x480",
+        "width": 832,
+        "height": 480,
+        "tier": "480p",
+        "text": "832×480 — closest to your video's 16:9",
+    }
+
+
+def test_a_quote_problem_names_the_field_by_its_label(api, image, video):
+    body = api.post(
+        QUOTE, {"image": image.pk, "video": video.pk, "parameters": {"fps": 99}}, format="json"
+    ).json()
+
+    assert body["problems"] == {"parameters.fps": "Frames per second: must be an integer from 4 to 60."}
+
+
+# --- idempotent submits ------------------------------------------------------------------------------
+
+
+def submit_body(image, video, **parameters):
+    return {"image": image.pk, "video": video.pk, "parameters": {"resolution": "480p", **parameters}}
+
+
+def test_the_same_idempotency_key_twice_gives_the_same_generation_and_one_task(api, image, video):
+    body = submit_body(image, video)
+
+    first = api.post(GENERATIONS, body, format="json", HTTP_IDEMPOTENCY_KEY="draft-1")
+    again = api.post(GENERATIONS, body, format="json", HTTP_IDEMPOTENCY_KEY="draft-1")
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    assert Generation.objects.count() == 1
+    assert DBTaskResult.objects.filter(task_path__endswith="submit_generation").count() == 1
+    assert Generation.objects.get().idempotency_key == "draft-1"
+
+
+def test_the_same_key_with_a_different_body_is_422_naming_the_header(api, image, video):
+    api.post(GENERATIONS, submit_body(image, video), format="json", HTTP_IDEMPOTENCY_KEY="draft-1")
+
+    response = api.post(
+        GENERATIONS, submit_body(image, video, fps=8), format="json", HTTP_IDEMPOTENCY_KEY="draft-1"
+    )
+
+    assert response.status_code == 422
+    [message] = response.json()["errors"]["Idempotency-Key"]
+    assert "already used for generation #" in message and "different request" in message
+    assert Generation.objects.count() == 1
+
+
+def test_a_key_is_per_team(api, outsider, other_team, image, video, png_path, mp4_path):
+    api.post(GENERATIONS, submit_body(image, video), format="json", HTTP_IDEMPOTENCY_KEY="shared")
+    their_image = stored_asset(other_team, outsider, "image", png_path)
+    their_video = stored_asset(other_team, outsider, "video", mp4_path)
+
+    theirs = api_client(outsider).post(
+        GENERATIONS, submit_body(their_image, their_video), format="json", HTTP_IDEMPOTENCY_KEY="shared"
+    )
+
+    assert theirs.status_code == 201, theirs.json()
+    assert Generation.objects.count() == 2
+
+
+def test_without_a_key_two_posts_make_two_generations(api, image, video):
+    api.post(GENERATIONS, submit_body(image, video), format="json")
+    api.post(GENERATIONS, submit_body(image, video), format="json")
+
+    assert Generation.objects.count() == 2
+
+
+def test_an_overlong_idempotency_key_is_400_naming_the_header(api, image, video):
+    response = api.post(GENERATIONS, submit_body(image, video), format="json", HTTP_IDEMPOTENCY_KEY="k" * 256)
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["Idempotency-Key"]
+
+
+@pytest.mark.timeout(120)
+def test_two_concurrent_posts_with_one_key_make_one_generation_and_one_sandbox_task(
+    live_server, creator, image, video, settings
+):
+    fast_settings(settings)
+    token = Token.objects.create(user=creator).key
+    body = submit_body(image, video, fps=8)
+    before = sandbox().task_uuids()
+    barrier = threading.Barrier(2)
+
+    def post() -> httpx.Response:
+        barrier.wait()
+        return httpx.post(
+            f"{live_server.url}{GENERATIONS}",
+            json=body,
+            headers={"Authorization": f"Token {token}", "Idempotency-Key": "double-click"},
+            timeout=30,
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        responses = list(pool.map(lambda _: post(), range(2)))
+
+    assert sorted(response.status_code for response in responses) == [200, 201], [r.text for r in responses]
+    assert len({response.json()["id"] for response in responses}) == 1
+    generation = wait_terminal(Generation.objects.get())
+    assert generation.status == Generation.Status.DONE
+    assert sandbox().task_uuids() - before == {str(generation.task_uuid)}
+    assert generation.cost_entries.count() == 1
+
+
+# --- identical jobs ------------------------------------------------------------------------------------
+
+
+def test_an_identical_job_with_an_explicit_seed_is_409_naming_the_earlier_run_and_its_cost(api, image, video):
+    first = api.post(GENERATIONS, submit_body(image, video, seed=5), format="json").json()
+
+    response = api.post(GENERATIONS, submit_body(image, video, seed=5), format="json")
+
+    assert response.status_code == 409
+    body = response.json()
+    assert body["earlier"]["id"] == first["id"]
+    assert body["earlier"]["url"] == f"/generations/{first['id']}/"
+    assert body["earlier"]["cost"] == "0.0300"
+    [message] = body["errors"]["confirm_duplicate"]
+    assert f"#{first['id']}" in message and "$0.0300" in message
+    assert Generation.objects.count() == 1
+
+
+def test_an_identical_job_runs_when_confirmed(api, image, video):
+    api.post(GENERATIONS, submit_body(image, video, seed=5), format="json")
+
+    response = api.post(
+        GENERATIONS, {**submit_body(image, video, seed=5), "confirm_duplicate": True}, format="json"
+    )
+
+    assert response.status_code == 201
+    assert Generation.objects.count() == 2
+
+
+def test_a_random_seed_or_another_setting_is_not_a_repeat(api, image, video):
+    api.post(GENERATIONS, submit_body(image, video, seed=5), format="json")
+
+    assert api.post(GENERATIONS, submit_body(image, video), format="json").status_code == 201
+    assert api.post(GENERATIONS, submit_body(image, video), format="json").status_code == 201
+    assert api.post(GENERATIONS, submit_body(image, video, seed=6), format="json").status_code == 201
+
+
+def test_a_failed_earlier_run_is_not_a_repeat(api, image, video):
+    first = api.post(GENERATIONS, submit_body(image, video, seed=5), format="json").json()
+    Generation.objects.filter(pk=first["id"]).update(status=Generation.Status.FAILED)
+
+    assert api.post(GENERATIONS, submit_body(image, video, seed=5), format="json").status_code == 201
+
+
+def test_another_teams_identical_job_is_not_a_repeat(
+    api, outsider, other_team, image, video, png_path, mp4_path
+):
+    # The same bytes in the other team: same hashes, same parameters, same seed.
+    their_image = stored_asset(other_team, outsider, "image", png_path)
+    their_video = stored_asset(other_team, outsider, "video", mp4_path)
+    theirs = api_client(outsider).post(
+        GENERATIONS, submit_body(their_image, their_video, seed=5), format="json"
+    )
+    assert theirs.status_code == 201
+
+    assert api.post(GENERATIONS, submit_body(image, video, seed=5), format="json").status_code == 201
+
+
+def test_the_quote_names_an_identical_earlier_run(api, image, video):
+    first = api.post(GENERATIONS, submit_body(image, video, seed=5), format="json").json()
+
+    same = api.post(QUOTE, submit_body(image, video, seed=5), format="json").json()
+    other = api.post(QUOTE, submit_body(image, video, seed=6), format="json").json()
+
+    assert same["duplicate"]["id"] == first["id"] and same["duplicate"]["cost"] == "0.0300"
+    assert other["duplicate"] is None
+
+
+def test_the_schema_documents_the_header_the_confirm_flag_and_the_conflict(api):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    operation = schema["paths"]["/api/generations/"]["post"]
+
+    assert "Idempotency-Key" in [parameter["name"] for parameter in operation["parameters"]]
+    assert {"409", "422", "200", "201"} <= set(operation["responses"])
+    request = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert "confirm_duplicate" in schema["components"]["schemas"][request]["properties"]

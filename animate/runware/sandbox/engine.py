@@ -134,6 +134,11 @@ class Sandbox:
             self._pool.submit(self._run, task_uuid)
         return {"taskType": "videoInference", "taskUUID": task_uuid}
 
+    def task_uuids(self) -> set[str]:
+        """Every task accepted so far (tests count paid tasks with it)."""
+        with self._lock:
+            return set(self._tasks)
+
     def get_response(self, task_uuid: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Cumulative state: processing and successful results, then failures. Unknown UUIDs: nothing."""
         with self._lock:
@@ -268,7 +273,7 @@ class Sandbox:
             with self._lock:
                 state.results[index] = item
                 self._media[item["videoUUID"]] = media
-                self._charge(pricing.cost_per_result(task, prepared.seconds))
+                self._charge(_cost(task, prepared))
             if courier is not None:
                 courier.success(dict(item), path=media.path, content_type=media.content_type)
         if faults.error_after_success:
@@ -335,7 +340,7 @@ class Sandbox:
             "NSFWContent": state.faults.nsfw and checked,
         }
         if task.get("includeCost"):
-            item["cost"] = float(pricing.cost_per_result(task, prepared.seconds))
+            item["cost"] = float(_cost(task, prepared))
         item["sandbox"] = _echo(task, request, index=index)
         return item, media
 
@@ -391,3 +396,10 @@ def sandbox() -> Sandbox:
         if _instance is None:
             _instance = Sandbox(workers=int(getattr(settings, "RUNWARE_SANDBOX_WORKERS", DEFAULT_WORKERS)))
         return _instance
+
+
+def _cost(task: dict[str, Any], prepared: Prepared) -> Decimal:
+    """The charge for what was rendered (its size's tier, or the preset's), by pricing's one mapping."""
+    return pricing.cost_of_render(
+        task, width=prepared.width, height=prepared.height, driving_video_seconds=prepared.seconds
+    )
