@@ -135,7 +135,7 @@ def size_choices() -> list[tuple[str, Any]]:
         (f"{width}x{height}", f"{width} × {height} · {label}") for width, height, label in spec.DIMENSIONS
     ]
     return [
-        ("", "From the inputs (default)"),
+        ("", "Left to Runware, from the inputs (price is a range)"),
         ("Resolution preset", presets),
         ("Exact size", exact),
     ]

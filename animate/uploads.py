@@ -1,8 +1,8 @@
 """Refusing an oversized upload from its ``Content-Length``, before a byte of the body is read.
 
 ``services.media`` checks a file's size too, but only once Django has parsed the multipart body into a
-temporary file. Both upload endpoints (the page's ``asset_upload`` and ``POST /api/assets/``) therefore ask
-``upload_refusal`` first and answer 413 (too large), 411 (no length) or 400 (a length that is not a
+temporary file. The upload endpoint (``POST /api/assets/``, which the create page uses too) therefore asks
+``upload_refusal`` first and answers 413 (too large), 411 (no length) or 400 (a length that is not a
 number) without touching ``request.FILES``. The kind may be named in the query string
 (``?kind=video``), where it can be read before the body; then that kind's limit applies, otherwise the
 larger of the two.

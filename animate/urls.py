@@ -20,11 +20,8 @@ from animate.views import (
 )
 
 urlpatterns = [
-    # create: upload & preview, quote, submit
+    # create: upload & preview, quote, submit (the page's scripts call /api/)
     path("", create.create, name="create"),
-    path("assets/upload/", create.asset_upload, name="asset-upload"),
-    path("quote/", create.quote, name="quote"),
-    path("generations/new/", create.generation_create, name="generation-create"),
     # generations: a creator's runs and one run's result page
     path("generations/", generations.generation_list, name="generation-list"),
     path("generations/<int:pk>/", generations.generation_detail, name="generation-detail"),

@@ -79,6 +79,6 @@ def test_the_csrf_refusal_page_is_ours_and_free_of_inline_code(client, member):
     # Django's own page has an inline <style>; the guard above would refuse it.
     csrf_client = type(client)(enforce_csrf_checks=True)
     csrf_client.force_login(member)
-    response = csrf_client.post("/quote/", {})
+    response = csrf_client.post("/team/switch/", {})
     assert response.status_code == 403
     assert "sent without the security token" in response.content.decode()

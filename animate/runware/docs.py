@@ -7,7 +7,7 @@ tests/runware/test_docs.py fails while the committed file differs from what this
 import sys
 from typing import Any
 
-from animate.runware import spec
+from animate.runware import pricing, spec
 
 HEADER = """\
 # Wan2.2 Animate request parameters
@@ -33,6 +33,8 @@ def render() -> str:
     parts.append("| Configuration | Dimensions |")
     parts.append("| --- | --- |")
     parts.extend(f"| `{label}` | `{width}x{height}` |" for width, height, label in spec.DIMENSIONS)
+    parts.append("")
+    parts.extend(_prices())
     parts.append("\n## Rules\n")
     parts.extend(f"- {rule}" for rule in spec.RULES)
     parts.append("\n## Problem codes\n")
@@ -40,6 +42,31 @@ def render() -> str:
     parts.append("| --- | --- |")
     parts.extend(f"| `{code}` | {meaning} |" for code, meaning in spec.ERROR_CODES.items())
     return "\n".join(parts) + "\n"
+
+
+def _prices() -> list[str]:
+    """How a size maps to a price tier: the one mapping the quote and the sandbox's charge share."""
+    lines = [
+        "## Prices\n",
+        "Runware prices each second of output (the driving video's duration, rounded up to a whole "
+        "second) per result, at three tiers. What decides the tier:\n",
+        "- a `resolution` preset is its own tier, whatever table row is rendered for it;",
+        "- an explicit `width` x `height` is priced by its table label, rounded up to a listed tier "
+        "(360p rows at 480p; 720p rows and the one 1080p row at 720p);",
+        "- with no size at all Runware picks a row from the inputs' aspect ratio, so the price is only "
+        "known as a range, from the cheapest to the dearest tier a row can have "
+        f"({pricing.RENDER_TIERS[0]} to {pricing.RENDER_TIERS[-1]}); the quote shows the range, the budget "
+        "reserves its top, and the charge is that of the row rendered. The create page therefore "
+        "defaults to an explicit size: the cheapest row of the labelled aspect ratio nearest the driving "
+        "video's.\n",
+        "| Tier | Per second | Chosen by |",
+        "| --- | --- | --- |",
+    ]
+    for tier, price in pricing.PRICE_PER_SECOND.items():
+        sizes = [f"`{w}x{h}`" for w, h, _ in spec.DIMENSIONS if pricing.tier_for_size(w, h) == tier]
+        chosen = ", ".join([f'`resolution: "{tier}"`', *sizes])
+        lines.append(f"| {tier} | ${price} | {chosen} |")
+    return lines
 
 
 def _row(param: spec.Parameter) -> str:

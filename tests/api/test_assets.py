@@ -302,3 +302,72 @@ def test_another_teams_asset_is_404_like_a_missing_one(api, foreign_image):
 
     assert response.status_code == 404
     assert response.json() == missing.json() == {"errors": {"detail": ["No such asset in your team."]}}
+
+
+# --- the create page's uploads (session + CSRF, as the browser sends them) -----------------------------
+
+
+def test_the_upload_limits_are_the_kinds_plus_a_multipart_allowance(settings):
+    from animate.uploads import upload_refusal
+
+    assert upload_refusal(str(20 * MIB + ALLOWANCE), "image") is None
+    assert upload_refusal(str(20 * MIB + ALLOWANCE + 1), "image").status == 413
+    assert upload_refusal(str(500 * MIB + ALLOWANCE), "video") is None
+    assert upload_refusal(str(500 * MIB + ALLOWANCE + 1), "video").status == 413
+    # Without a (known) kind the larger limit applies.
+    assert upload_refusal(str(100 * MIB), None) is None
+    assert upload_refusal(str(100 * MIB), "audio") is None
+    assert upload_refusal(str(500 * MIB + ALLOWANCE + 1), None).status == 413
+    settings.ANIMATE_MAX_IMAGE_BYTES = 1000
+    settings.ANIMATE_MAX_VIDEO_BYTES = 2000
+    assert upload_refusal(str(2000 + ALLOWANCE + 1), None).status == 413
+    assert upload_refusal(str(1000 + ALLOWANCE + 1), "image").status == 413
+    assert upload_refusal(str(1000 + ALLOWANCE + 1), "video") is None
+    assert upload_refusal(None, "image").status == 411
+    assert upload_refusal("", "image").status == 411
+    for bad in ("abc", "-5", "1e9", "12 34", "١٢"):
+        assert upload_refusal(bad, "image").status == 400, bad
+
+
+def test_a_browser_upload_needs_the_csrf_token_which_is_checked_after_the_size(
+    creator, monkeypatch, tmp_path
+):
+    from django.http.multipartparser import MultiPartParser
+    from django.test import Client
+
+    from animate.samples import make_character_png
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(creator)
+    url = ASSETS + "?kind=image"
+    with monkeypatch.context() as patch:
+        # The CSRF check would read request.POST (parsing the body) if it ran first.
+        patch.setattr(MultiPartParser, "parse", lambda self: pytest.fail("the body was parsed"))
+        huge = browser.post(
+            url, {"kind": "image", "file": SimpleUploadedFile("a.png", b"x")}, CONTENT_LENGTH=str(900 * MIB)
+        )
+    assert huge.status_code == 413
+    png = make_character_png(tmp_path / "hero.png", width=64, height=96)
+    forged = browser.post(url, {"kind": "image", "file": png.open("rb")})
+    assert forged.status_code == 403
+    assert "CSRF" in forged.json()["errors"]["detail"][0]
+    assert Asset.objects.count() == 0
+    browser.get("/")  # the create page sets the CSRF cookie
+    token = browser.cookies["csrftoken"].value
+    good = browser.post(url, {"kind": "image", "file": png.open("rb")}, HTTP_X_CSRFTOKEN=token)
+    assert good.status_code == 201, good.content
+    assert Asset.objects.count() == 1
+
+
+def test_a_video_upload_answers_duration_fps_windows_and_warnings(api, tmp_path):
+    from animate.samples import make_driving_video
+
+    clip = make_driving_video(tmp_path / "dance.mp4", seconds=6.0, fps=16, width=160, height=240)
+
+    body = upload_file(api, clip, kind="video").json()
+
+    assert (body["kind"], body["frames"], body["windows"]) == ("video", 96, 2)
+    assert body["fps"] == pytest.approx(16) and body["duration"] == pytest.approx(6.0, abs=0.1)
+    assert body["codec"] == "h264" and body["has_audio"] is False
+    assert body["poster"].endswith(f"/m/assets/{body['id']}/poster")
+    assert any("Small picture" in warning for warning in body["warnings"])

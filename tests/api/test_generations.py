@@ -700,3 +700,50 @@ def test_the_schema_documents_the_header_the_confirm_flag_and_the_conflict(api):
     assert {"409", "422", "200", "201"} <= set(operation["responses"])
     request = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert "confirm_duplicate" in schema["components"]["schemas"][request]["properties"]
+
+
+# --- what the create page relies on -------------------------------------------------------------------
+
+
+def test_a_submit_for_a_board_of_the_team_sends_its_results_there(api, team, other_team, image, video):
+    from animate.models import Board
+
+    ours = Board.objects.create(team=team, name="Deliveries")
+    theirs = Board.objects.create(team=other_team, name="Theirs")
+
+    created = api.post(GENERATIONS, {**submit_body(image, video), "board": ours.pk}, format="json")
+    refused = api.post(GENERATIONS, {**submit_body(image, video), "board": theirs.pk}, format="json")
+
+    assert created.status_code == 201
+    assert Generation.objects.get(pk=created.json()["id"]).board_id == ours.pk
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["board"]
+    assert Generation.objects.count() == 1
+
+
+def test_a_submit_is_recorded_in_the_audit_log_with_the_callers_address(api, image, video):
+    from animate.models import AuditEvent
+
+    api.post(GENERATIONS, submit_body(image, video), format="json", REMOTE_ADDR="203.0.113.8")
+
+    audit = AuditEvent.objects.get(action="generation_submitted")
+    assert audit.ip == "203.0.113.8" and audit.target_id == str(Generation.objects.get().pk)
+
+
+def test_a_browser_submit_needs_the_csrf_token(creator, image, video):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(creator)
+    body = submit_body(image, video)
+
+    forged = browser.post(GENERATIONS, body, content_type="application/json")
+    browser.get("/")
+    good = browser.post(
+        GENERATIONS,
+        body,
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=browser.cookies["csrftoken"].value,
+    )
+
+    assert forged.status_code == 403 and good.status_code == 201
+    assert Generation.objects.count() == 1

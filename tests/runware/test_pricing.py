@@ -6,7 +6,11 @@ from typing import Any
 
 import pytest
 
+from animate.models import Asset
 from animate.runware import money, pricing, spec
+from animate.runware.client import RunwareClient
+from animate.services.generations import generation_quote
+from tests.runware.sandbox_kit import DRIVING_SECONDS, SampleMedia, finished, video_task
 
 # The documented mapping: a size is priced by its table label, rounded up to a listed tier.
 TIER_BY_SIZE = [
@@ -175,3 +179,79 @@ def test_a_duration_that_is_not_a_finite_number_is_refused_as_a_value_error(seco
 
 def test_an_absurdly_large_cost_is_not_money() -> None:
     assert money.to_decimal(1e30) is None
+
+
+# --- the quote against what the sandbox charges ----------------------------------------------------------
+
+SANDBOX_CASES = [pytest.param({"width": w, "height": h}, id=f"{w}x{h}") for w, h, _ in spec.DIMENSIONS] + [
+    pytest.param({"resolution": value, "width": None, "height": None}, id=f"preset-{value}")
+    for value in spec.parameter("resolution").choices
+]
+
+
+@pytest.mark.usefixtures("sandbox_settings")
+@pytest.mark.parametrize("size", SANDBOX_CASES)
+def test_the_quote_equals_the_sandbox_charge_for_every_table_size_and_preset(
+    client: RunwareClient, media: SampleMedia, size: dict[str, Any]
+) -> None:
+    task = video_task(client, media, includeCost=True, numberResults=2, seed=3, **size)
+    client.submit(task)
+    items = finished(client, task["taskUUID"]).data
+    charged = sum(Decimal(str(item["cost"])) for item in items)
+
+    choices = {key: value for key, value in size.items() if value is not None} | {"numberResults": 2}
+    quote = generation_quote(choices=choices, video=Asset(duration=DRIVING_SECONDS))
+
+    assert quote.exact is True and not quote.problems
+    assert charged == quote.estimate == quote.estimate_min
+    rendered = (items[0]["sandbox"]["width"], items[0]["sandbox"]["height"])
+    if "width" in choices:
+        assert rendered == (size["width"], size["height"])
+
+
+@pytest.mark.usefixtures("sandbox_settings")
+def test_a_size_left_to_runware_is_charged_by_the_row_rendered_within_the_quoted_range(
+    client: RunwareClient, media: SampleMedia
+) -> None:
+    task = video_task(client, media, includeCost=True, width=None, height=None)
+    client.submit(task)
+    (item,) = finished(client, task["taskUUID"]).data
+    quote = generation_quote(choices={}, video=Asset(duration=DRIVING_SECONDS))
+
+    # The square character makes the square 360p row, charged at 480p (not the 720p it once was).
+    assert (item["sandbox"]["width"], item["sandbox"]["height"]) == (480, 480)
+    assert Decimal(str(item["cost"])) == Decimal("0.0100")
+    assert quote.exact is False
+    assert quote.estimate_min <= Decimal(str(item["cost"])) <= quote.estimate
+
+
+@pytest.mark.parametrize(("width", "height", "tier"), TIER_BY_SIZE)
+def test_a_rendered_size_is_charged_by_its_table_label_unless_a_preset_was_asked(
+    width: int, height: int, tier: str
+) -> None:
+    assert pricing.tier_for_render({}, width, height) == tier
+    for preset in pricing.PRICE_PER_SECOND:
+        assert pricing.tier_for_render({"resolution": preset}, width, height) == preset
+
+
+@pytest.mark.parametrize(
+    ("source", "suggested", "ratio"),
+    [
+        ((1920, 1080), (832, 480), "16:9"),
+        ((1080, 1920), (480, 832), "9:16"),
+        ((500, 500), (480, 480), "1:1"),
+        ((640, 480), (704, 480), "4:3"),
+        ((3000, 1000), (1280, 480), "3:1"),
+    ],
+)
+def test_the_suggested_size_is_the_cheapest_row_of_the_nearest_labelled_ratio(
+    source: tuple[int, int], suggested: tuple[int, int], ratio: str
+) -> None:
+    assert pricing.suggested_size(*source) == suggested
+    assert pricing.ratio_name(*source) == ratio
+
+
+def test_a_range_spans_the_cheapest_and_dearest_tier_a_row_can_have() -> None:
+    assert pricing.RENDER_TIERS == ("480p", "720p")
+    assert pricing.price_range({"numberResults": 2}, 3) == (Decimal("0.0600"), Decimal("0.1272"))
+    assert pricing.price_range({"resolution": "580p"}, 3) == (Decimal("0.0420"), Decimal("0.0420"))
