@@ -617,7 +617,8 @@ function scheduleQuote(delay = QUOTE_DELAY_MS, { force = false } = {}) {
 function settingsChanged(event) {
   const target = event.target;
   if (target.type === "file" || target.closest("[data-presets]") || target === confirmDuplicate) return;
-  if (target === sizeSelect && event.isTrusted) state.sizeTouched = true;
+  // The page sets the suggested size without an event: any event on the size is the user's choice.
+  if (target === sizeSelect) state.sizeTouched = true;
   syncDependentFields();
   samePreset();
   saveDraft();
