@@ -182,3 +182,13 @@ def test_a_url_of_the_api_that_does_not_exist_is_a_404_in_the_error_shape(creato
     response = api_client(creator).get(f"{ASSETS}not-a-number/")
     assert response.status_code == 404
     assert response.json() == {"errors": {"detail": ["No such URL in the API."]}}
+
+
+def test_the_docs_page_has_the_site_header_and_a_way_back(creator):
+    page = api_client(creator).get("/api/docs/").content.decode()
+
+    assert '<header class="site-header">' in page
+    assert '<a class="brand" href="/">' in page
+    assert '<a href="/">← Back to Animate Studio</a>' in page
+    assert '<a href="/api/docs/" aria-current="page">API docs</a>' in page
+    assert "<title>API docs · Animate Studio</title>" in page
