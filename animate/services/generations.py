@@ -215,37 +215,50 @@ def public_base_url_reachable() -> bool:
 
 
 def generation_transition(
-    generation: Generation, status: str, *, error_code: str = "", error_message: str = ""
+    generation: Generation,
+    status: str,
+    *,
+    error_code: str = "",
+    error_message: str = "",
+    results_failed: int | None = None,
 ) -> bool:
-    """Move a locked generation forward; returns False (and changes nothing) for backward or terminal moves.
+    """Move a locked generation forward; returns False (and changes no status) for backward or terminal
+    moves.
 
-    The caller holds ``select_for_update`` on the row inside a transaction.
+    A backward move to a step the run went through without its timestamp (the submit's acknowledgement
+    arriving after a webhook result) still stamps that step. ``results_failed`` (with ``error_*``) ends a
+    run as done with some results missing. The caller holds ``select_for_update`` on the row inside a
+    transaction.
     """
     current = Generation.Status(generation.status)
     target = Generation.Status(status)
-    if generation.is_terminal or Generation.ORDER[target] < Generation.ORDER[current] or target == current:
-        return False
     now = timezone.now()
+    if generation.is_terminal or Generation.ORDER[target] < Generation.ORDER[current] or target == current:
+        late = (
+            target not in Generation.TERMINAL
+            and Generation.ORDER[target] <= Generation.ORDER[current]
+            and generation.steps_stamp(target, now)
+        )
+        if late:
+            generation.save(update_fields=[*late, "updated_at"])
+            publish_status(generation)
+        return False
     generation.status = target
-    fields = ["status", "updated_at"]
-    if target == Generation.Status.SUBMITTED:
-        generation.submitted_at = now
-        fields.append("submitted_at")
-    if (
-        target in {Generation.Status.PROCESSING, Generation.Status.RECEIVING}
-        and generation.processing_at is None
-    ):
-        generation.processing_at = now
-        fields.append("processing_at")
+    fields = ["status", "updated_at", *generation.steps_stamp(target, now)]
     if target in Generation.TERMINAL:
-        generation.completed_at = now
         # An ended run holds nothing against the budgets any more: what it cost is in the ledger.
         generation.reserved_cost = Decimal("0")
-        fields += ["completed_at", "reserved_cost"]
-    if target == Generation.Status.FAILED:
+        fields.append("reserved_cost")
+        if generation.unknown_since is not None:
+            generation.unknown_since = None
+            fields.append("unknown_since")
+    if target == Generation.Status.FAILED or (target == Generation.Status.DONE and error_code):
         generation.error_code = error_code[:64]
         generation.error_message = error_message[:2000]
         fields += ["error_code", "error_message"]
+    if target in Generation.TERMINAL and results_failed is not None:
+        generation.results_failed = results_failed
+        fields.append("results_failed")
     generation.save(update_fields=fields)
     publish_status(generation)
     return True
