@@ -289,8 +289,19 @@ def charge_flag(generation: Generation, *, unstored: int, received: int) -> str:
     return f"Charged, {unstored} result{'' if unstored == 1 else 's'} not stored"
 
 
-def generation_event(generation: Generation) -> dict[str, Any]:
-    """The small JSON-safe dict the browser receives for a generation (also used in snapshots)."""
+def status_label(generation: Generation, *, received: int) -> str:
+    """The status as people read it: "Done — 2 of 3" when some results failed."""
+    if generation.is_partial:
+        return f"Done — {received} of {generation.number_results}"
+    return str(Generation.Status(generation.status).label)
+
+
+def generation_event(generation: Generation, *, rates: Any = None) -> dict[str, Any]:
+    """The small JSON-safe dict the browser receives for a generation (also used in snapshots).
+
+    ``rates`` (``animate.services.eta.team_rates``) when the caller built them once for many runs; a run
+    in flight carries its ETA, an ended one none."""
+    from animate.services import eta
 
     def stamp(value: Any) -> str | None:
         return value.isoformat() if value else None
@@ -302,7 +313,13 @@ def generation_event(generation: Generation) -> dict[str, Any]:
         "type": "generation.status",
         "id": generation.pk,
         "status": generation.status,
-        "status_label": Generation.Status(generation.status).label,
+        "status_label": status_label(generation, received=received),
+        "results_failed": generation.results_failed,
+        "partial": generation.is_partial,
+        "error_code": generation.error_code,
+        "unknown_since": stamp(generation.unknown_since),
+        "dismissed": generation.dismissed_at is not None,
+        "eta": None if generation.is_terminal else eta.eta_for_generation(generation, rates=rates),
         "results_received": received,
         "charged_no_result": unstored > 0,
         "charge_flag": charge_flag(generation, unstored=unstored, received=received),
@@ -316,6 +333,7 @@ def generation_event(generation: Generation) -> dict[str, Any]:
             "created": stamp(generation.created_at),
             "submitted": stamp(generation.submitted_at),
             "processing": stamp(generation.processing_at),
+            "receiving": stamp(generation.receiving_at),
             "completed": stamp(generation.completed_at),
             "updated": stamp(generation.updated_at),
         },

@@ -410,13 +410,22 @@ def result_error_apply(*, generation_id: int, task_uuid: str, result: spec.Video
         generation.results_failed = 1
         generation.error_code = code[:64]
         generation.error_message = message[:2000]
-        _settle(generation)
+        if not _settle(generation):
+            # A webhook says nothing of the other results: getResponse tells whether any is still
+            # processing (a task-wide error ends them all), one look shortly, beside the poll chain.
+            from animate import tasks
+
+            delay = float(getattr(settings, "ANIMATE_ERROR_CHECK_DELAY", 2.0))
+            run_after = timezone.now() + timedelta(seconds=delay)
+            transaction.on_commit(
+                lambda: tasks.check_generation.using(run_after=run_after).enqueue(generation_id)
+            )
     return None
 
 
-def _settle(generation: Generation) -> None:
+def _settle(generation: Generation) -> bool:
     """End a locked run whose every place is taken by a stored result or an error; else save its count of
-    failed results (and the error) and tell the browsers."""
+    failed results (and the error) and tell the browsers. True when every place is settled."""
     stored = generation.outputs.count()
     claimed = len(generation.result_uuids)
     settled = claimed + generation.results_failed >= generation.number_results
@@ -440,6 +449,7 @@ def _settle(generation: Generation) -> None:
         # Results still on their way (or downloading): the last one stored ends the run (``_record``).
         generation.save(update_fields=["results_failed", "error_code", "error_message", "updated_at"])
         generations.publish_status(generation)
+    return settled
 
 
 def _settle_if_over(generation_id: int, results: list[spec.VideoResult]) -> None:
@@ -659,21 +669,26 @@ def unknown_task_seconds() -> float:
     return float(getattr(settings, "ANIMATE_UNKNOWN_TASK_SECONDS", 600))
 
 
-def generation_poll(*, generation_id: int) -> bool:
-    """Ask Runware for the cumulative state and apply it; True once the generation is terminal."""
+def generation_poll(*, generation_id: int, check: bool = False) -> bool:
+    """Ask Runware for the cumulative state and apply it; True once the generation is terminal.
+
+    ``check`` (an admin's "check now", or a one-off look after a webhook error) asks even about an ended
+    run, whose late results are still stored and charged."""
     from animate.runware.client import RunwareError, RunwareTransportError
     from animate.services.submission import runware_client
 
     generation = Generation.objects.get(pk=generation_id)
-    if generation.is_terminal:
+    if generation.is_terminal and not check:
         return True
+    if generation.status == Generation.Status.QUEUED:
+        return False  # not sent yet: Runware cannot know it
     Generation.objects.filter(pk=generation_id).update(poll_attempts=generation.poll_attempts + 1)
     client = runware_client()
     try:
         batch = client.get_response(str(generation.task_uuid))
     except RunwareError as exc:
         if exc.code in UNKNOWN_TASK_CODES:
-            return _unknown_task(generation_id, code=exc.code)
+            return generation.is_terminal or _unknown_task(generation_id, code=exc.code)
         logger.warning("Polling generation %s failed: %s", generation_id, exc)
         return _give_up_if_overdue(generation)
     except RunwareTransportError as exc:
@@ -695,7 +710,7 @@ def generation_poll(*, generation_id: int) -> bool:
             continue
         results.append(result)
     if unknown and not results:
-        return _unknown_task(generation_id, code=unknown)
+        return generation.is_terminal or _unknown_task(generation_id, code=unknown)
     if generation.unknown_since is not None:
         Generation.objects.filter(pk=generation_id).update(unknown_since=None)
     # A video that could not be fetched is logged where it happened; the next poll fetches it again,
