@@ -163,7 +163,7 @@ export function etaText(event, now = Date.now()) {
     return { text: `Taking longer than usual — usually ${roughly(eta.p50_seconds)}`, late: true };
   }
   const left = eta.p50_seconds - elapsed;
-  if (left >= 5) return { text: `About ${duration(left > 90 ? Math.round(left / 60) * 60 : left)} left${basis}`, late: false };
+  if (left >= 5) return { text: `About ${duration(left >= 120 ? Math.round(left / 60) * 60 : left)} left${basis}`, late: false };
   return { text: `Usually ${roughly(eta.p50_seconds)}; should be done any moment`, late: false };
 }
 
