@@ -261,3 +261,19 @@ def test_every_step_of_a_done_run_has_its_timestamp_in_order(live_server, member
     ]
     assert all(stamps), stamps
     assert stamps == sorted(stamps)
+
+
+def test_a_task_wide_error_by_webhook_ends_a_multi_result_run_without_waiting_for_the_poll_chain(
+    live_server, settings, member, image_asset, video_asset
+):
+    settings.ANIMATE_POLL_INITIAL_DELAY = 300
+    settings.ANIMATE_POLL_MAX_DELAY = 300
+    settings.ANIMATE_ERROR_CHECK_DELAY = 0.2
+    generation = submit(member, image_asset, video_asset, numberResults=2, positivePrompt="x [sandbox:error]")
+    generation = wait_terminal(generation, timeout=20)
+    assert (generation.status, generation.error_code, generation.results_failed) == (
+        "failed",
+        "timeoutProvider",
+        2,
+    )
+    assert generation.poll_attempts == 1  # the one look that the webhook's error asked for
