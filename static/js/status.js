@@ -131,7 +131,7 @@ export function liveText(event, now = Date.now()) {
   };
   if (event.unknown_since && !TERMINAL.has(event.status)) {
     const lost = since(event.unknown_since, now);
-    return `Runware no longer knows this task (for ${duration(lost ?? 0)}); it ends failed if that lasts`;
+    return `Runware no longer knows this task (for ${duration(lost ?? 0)}); unless it reappears, the run ends failed`;
   }
   switch (event.status) {
     case "queued":
@@ -145,11 +145,13 @@ export function liveText(event, now = Date.now()) {
     case "done": {
       const took = since(stamps.created, new Date(stamps.completed || now).getTime());
       const time = took === null ? "" : ` in ${duration(took)}`;
-      if (event.partial) return `Done — ${resultsText(event)}${time}; ${event.results_failed} failed`;
+      if (event.partial) return `Done${time} — ${resultsText(event)} results, ${event.results_failed} failed`;
       return `Done${time}`;
     }
-    default:
-      return "Failed";
+    default: {
+      const took = since(stamps.created, new Date(stamps.completed || now).getTime());
+      return took === null ? "Failed" : `Failed after ${duration(took)}`;
+    }
   }
 }
 
@@ -225,6 +227,7 @@ export function renderStatus(root, event) {
     // A done run shows Runware's error too: the one of its missing results, or one sent after them.
     if (event.status === "failed") node.textContent = event.error || "The generation failed.";
     else node.textContent = event.error || "";
+    node.classList.toggle("is-warning", event.status !== "failed");
   });
   follow(root, event);
 }

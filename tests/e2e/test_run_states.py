@@ -116,3 +116,37 @@ def test_a_run_past_the_teams_p90_says_it_is_taking_longer_than_usual(
     expect(eta).to_have_text(re.compile(r"^Taking longer than usual — usually ~10 s$"), timeout=10_000)
     expect(eta).to_have_class(re.compile("is-late"))
     context.close()
+
+
+def test_an_admin_stops_waiting_from_the_result_page_and_is_told_the_charge_may_still_come(
+    live_server, settings, browser, admin, member, image_asset, video_asset
+):
+    fast_settings(settings)
+    generation = Generation.objects.create(
+        team=member.memberships.get().team,
+        created_by=member,
+        image=image_asset,
+        video=video_asset,
+        status="processing",
+        submitted_at=timezone.now(),
+        processing_at=timezone.now(),
+    )
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("dialog", lambda dialog: dialog.accept())
+    _login(page, live_server, "ada", "pw-ada")
+    page.goto(f"{live_server.url}/generations/{generation.pk}/")
+    expect(page.locator("#status-card [data-live-text]")).to_have_text(
+        re.compile(r"^Processing at Runware \(\d+ s\)$")
+    )
+    page.get_by_role("button", name="Stop waiting").click()
+    expect(page.locator("#status-card [data-badge]")).to_have_text("Failed")
+    expect(page.locator("#stopped-note")).to_be_visible()
+    expect(page.locator("#status-card [data-error]")).to_have_text(re.compile(r"^Stopped waiting by ada\."))
+    expect(page.get_by_role("button", name="Stop waiting")).to_be_hidden()
+    generation.refresh_from_db()
+    assert (generation.status, generation.error_code) == ("failed", "stoppedWaiting")
+    assert errors == []
+    context.close()
