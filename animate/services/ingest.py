@@ -452,6 +452,13 @@ def _settle(generation: Generation) -> bool:
     return settled
 
 
+def response_apply(*, generation_id: int, results: list[spec.VideoResult]) -> ApplySummary:
+    """Apply a getResponse answer: its results, then what its being cumulative tells (``_settle_if_over``)."""
+    summary = results_apply(generation_id=generation_id, results=results)
+    _settle_if_over(generation_id, results)
+    return summary
+
+
 def _settle_if_over(generation_id: int, results: list[spec.VideoResult]) -> None:
     """getResponse's state is cumulative: an error with no result still processing means Runware is done
     with the task, so the places no result has taken are failed ones."""
@@ -716,8 +723,7 @@ def generation_poll(*, generation_id: int, check: bool = False) -> bool:
     # A video that could not be fetched is logged where it happened; the next poll fetches it again,
     # until the give-up time.
     with contextlib.suppress(DownloadFailed):
-        results_apply(generation_id=generation_id, results=results)
-        _settle_if_over(generation_id, results)
+        response_apply(generation_id=generation_id, results=results)
     generation.refresh_from_db()
     return generation.is_terminal or _give_up_if_overdue(generation)
 
