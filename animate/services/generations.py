@@ -22,7 +22,7 @@ from django.utils import timezone
 from animate import events
 from animate.models import Asset, AuditEvent, Board, CostEntry, Generation, Membership
 from animate.runware import pricing, spec
-from animate.services import budgets
+from animate.services import budgets, eta
 from animate.services.audit import audit_record
 from animate.services.teams import membership_require_spender
 
@@ -301,7 +301,6 @@ def generation_event(generation: Generation, *, rates: Any = None) -> dict[str, 
 
     ``rates`` (``animate.services.eta.team_rates``) when the caller built them once for many runs; a run
     in flight carries its ETA, an ended one none."""
-    from animate.services import eta
 
     def stamp(value: Any) -> str | None:
         return value.isoformat() if value else None
