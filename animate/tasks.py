@@ -31,6 +31,12 @@ def poll_generation(generation_id: int, attempt: int = 0) -> bool:
 
 
 @task()
+def check_generation(generation_id: int) -> bool:
+    # One look at Runware's state, outside the poll chain (which goes on by itself).
+    return ingest.generation_poll(generation_id=generation_id, check=True)
+
+
+@task()
 def send_email(subject: str, body: str, recipients: list[str]) -> int:
     return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
 

@@ -164,6 +164,11 @@ ANIMATE_API_MAX_BYTES = 1024 * 1024
 ANIMATE_LOGIN_MAX_BYTES = 16 * 1024
 ANIMATE_MAX_BODY_BYTES = 1024 * 1024
 
+# How long getResponse may answer that Runware does not know a task (taskFailedOrNotFound) before the run
+# is failed with that reason; and how long a run may go without a complete result at all.
+ANIMATE_UNKNOWN_TASK_SECONDS = float(os.environ.get("ANIMATE_UNKNOWN_TASK_SECONDS", "600"))
+ANIMATE_POLL_GIVE_UP_SECONDS = float(os.environ.get("ANIMATE_POLL_GIVE_UP_SECONDS", str(3 * 3600)))
+
 SESSION_COOKIE_SECURE = not DEBUG and not TESTING
 CSRF_COOKIE_SECURE = not DEBUG and not TESTING
 SESSION_COOKIE_HTTPONLY = True

@@ -186,3 +186,94 @@ def test_an_error_sent_while_results_are_still_downloading_waits_its_turn(
     generation = wait_terminal(generation)
     assert generation.status == Generation.Status.DONE, generation.error_message
     assert generation.outputs.count() == 2
+
+
+def test_a_partial_failure_of_three_results_ends_done_two_of_three_with_their_outputs_and_charges(
+    live_server, member, image_asset, video_asset
+):
+    generation = wait_terminal(
+        submit(member, image_asset, video_asset, numberResults=3, positivePrompt="x [sandbox:fail_result=2]")
+    )
+    assert (generation.status, generation.results_failed, generation.is_partial) == ("done", 1, True)
+    assert generation.error_code == "inferenceError" and "Result 2 of 3" in generation.error_message
+    assert generation.outputs.count() == 2
+    # The ledger holds what Runware charged: one row per result that arrived, nothing for the failed one.
+    entries = list(CostEntry.objects.filter(generation=generation))
+    assert sorted(entry.kind for entry in entries) == ["result", "result"]
+    assert {entry.video_uuid for entry in entries} == set(
+        generation.outputs.values_list("video_uuid", flat=True)
+    )
+    assert not any(entry.flagged for entry in entries)
+    per_result = generation.estimated_cost / 3
+    assert generation.actual_cost == 2 * per_result == sum(entry.amount for entry in entries)
+    assert generation.reserved_cost == 0
+    from animate.services.generations import generation_event
+
+    event = generation_event(generation)
+    assert (event["status_label"], event["partial"], event["results_failed"]) == ("Done — 2 of 3", True, 1)
+    assert event["error"] == generation.error_message
+
+
+def test_a_partial_failure_also_ends_done_when_results_come_only_by_polling(
+    live_server, member, image_asset, video_asset
+):
+    generation = wait_terminal(
+        submit(
+            member, image_asset, video_asset, numberResults=3, positivePrompt="x [sandbox:fail_result=1,drop]"
+        )
+    )
+    assert generation.is_partial and generation.outputs.count() == 2
+    assert not WebhookEvent.objects.exists()
+
+
+def test_an_error_after_every_result_is_shown_on_the_done_run(live_server, member, image_asset, video_asset):
+    generation = submit(member, image_asset, video_asset, positivePrompt="x [sandbox:error_after_success]")
+    generation = wait_for(generation, lambda g: g.is_terminal and g.error_code)
+    assert (generation.status, generation.results_failed) == ("done", 0)
+    assert generation.error_message.startswith("After the results were in, Runware reported:")
+
+
+def test_a_task_runware_forgets_ends_failed_within_the_documented_time(
+    live_server, settings, member, image_asset, video_asset
+):
+    settings.ANIMATE_UNKNOWN_TASK_SECONDS = 2
+    generation = submit(member, image_asset, video_asset, positivePrompt="x [sandbox:forget]")
+    started = time.monotonic()
+    generation = wait_terminal(generation, timeout=30)
+    elapsed = time.monotonic() - started
+    assert generation.status == "failed" and generation.error_code == "taskFailedOrNotFound"
+    assert "Runware no longer knows this task" in generation.error_message
+    # Not on the first unknown answer, and not long after the limit (polls come at most a second apart).
+    assert 2 <= elapsed < 2 + 8
+    assert generation.submitted_at and generation.completed_at
+    assert (generation.completed_at - generation.submitted_at).total_seconds() >= 2
+    assert generation.unknown_since is None and generation.reserved_cost == 0
+
+
+def test_every_step_of_a_done_run_has_its_timestamp_in_order(live_server, member, image_asset, video_asset):
+    generation = wait_terminal(submit(member, image_asset, video_asset, numberResults=2))
+    stamps = [
+        generation.created_at,
+        generation.submitted_at,
+        generation.processing_at,
+        generation.receiving_at,
+        generation.completed_at,
+    ]
+    assert all(stamps), stamps
+    assert stamps == sorted(stamps)
+
+
+def test_a_task_wide_error_by_webhook_ends_a_multi_result_run_without_waiting_for_the_poll_chain(
+    live_server, settings, member, image_asset, video_asset
+):
+    settings.ANIMATE_POLL_INITIAL_DELAY = 300
+    settings.ANIMATE_POLL_MAX_DELAY = 300
+    settings.ANIMATE_ERROR_CHECK_DELAY = 0.2
+    generation = submit(member, image_asset, video_asset, numberResults=2, positivePrompt="x [sandbox:error]")
+    generation = wait_terminal(generation, timeout=20)
+    assert (generation.status, generation.error_code, generation.results_failed) == (
+        "failed",
+        "timeoutProvider",
+        2,
+    )
+    assert generation.poll_attempts == 1  # the one look that the webhook's error asked for

@@ -30,8 +30,10 @@ from animate.api.serializers import (
 )
 from animate.models import Asset, Board, Generation, Membership, Output, Preset
 from animate.runware import pricing, spec
+from animate.services import runs
 from animate.services.audit import client_ip
 from animate.services.budgets import budget_headroom
+from animate.services.eta import eta_for_task
 from animate.services.generations import (
     SERVER_KEYS,
     DuplicateJob,
@@ -44,6 +46,7 @@ from animate.services.generations import (
     generation_create_once,
     generation_quote,
     identical_earlier,
+    status_label,
 )
 from animate.services.media import asset_warnings
 from animate.services.teams import NotAllowed
@@ -76,7 +79,7 @@ def generation_data(request: Request, generation: Generation) -> dict[str, Any]:
     return {
         "id": generation.pk,
         "status": generation.status,
-        "status_label": Generation.Status(generation.status).label,
+        "status_label": status_label(generation, received=len(outputs)),
         "task_uuid": generation.task_uuid,
         "image": generation.image_id,
         "video": generation.video_id,
@@ -92,10 +95,13 @@ def generation_data(request: Request, generation: Generation) -> dict[str, Any]:
         "charge_flag": charge_flag(generation, unstored=unstored, received=len(outputs)),
         "currency": CURRENCY,
         "error": {"code": generation.error_code, "message": generation.error_message} if failed else None,
+        "results_failed": generation.results_failed,
+        "dismissed": generation.dismissed_at is not None,
         "timestamps": {
             "created": generation.created_at,
             "submitted": generation.submitted_at,
             "processing": generation.processing_at,
+            "receiving": generation.receiving_at,
             "completed": generation.completed_at,
             "updated": generation.updated_at,
         },
@@ -311,8 +317,17 @@ class QuoteApi(ApiView):
             "duplicate": earlier_data(earlier) if earlier is not None else None,
             "warnings": warnings,
             "budget": self._headroom(quote.estimate if not problems else None),
+            "eta": self._eta(quote.task, assets["video"]),
         }
         return Response(QuoteSerializer(body).data)
+
+    def _eta(self, task: dict[str, Any], video: Asset | None) -> dict[str, Any] | None:
+        if video is None or not task:
+            return None
+        try:
+            return eta_for_task(team_id=self.member.team_id, task=task, duration=video.duration)
+        except ValueError:
+            return None  # choices that build no task have no ETA; their problems say why
 
     def _headroom(self, amount: Any) -> dict[str, Any] | None:
         if not self.member.can_spend:
@@ -490,3 +505,67 @@ class GenerationDetailApi(ApiView):
         if generation is None:
             raise exceptions.NotFound("No such generation in your team.")
         return Response(GenerationSerializer(generation_data(request, generation)).data)
+
+
+# --- what is done to a run after submitting it ------------------------------------------------------
+
+
+def _run_action(view: ApiView, request: Request, action: Any, **kwargs: Any) -> Response:
+    try:
+        generation = action(membership=view.member, **kwargs)
+    except runs.RunNotFound:
+        raise exceptions.NotFound("No such generation in your team.") from None
+    except PermissionError as exc:
+        raise exceptions.PermissionDenied(str(exc)) from None
+    except runs.RunActionRefused as exc:
+        raise exceptions.ValidationError({"generation": [str(exc)]}) from None
+    generation = generations_for(view.member).get(pk=generation.pk)
+    return Response(GenerationSerializer(generation_data(request, generation)).data)
+
+
+class GenerationCheckApi(ApiView):
+    @extend_schema(
+        operation_id="generations_check",
+        tags=["generations"],
+        summary="Check now: ask Runware for the run's state at once (admins)",
+        description="Polls getResponse immediately and applies what it says through the same ingestion "
+        "as webhooks, also for an ended run (a late result is stored and charged). Audited. 400 naming "
+        "`generation` for a run not sent yet.",
+        request=None,
+        responses={200: GenerationSerializer, **errors(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return _run_action(
+            self, request, runs.generation_check_now, generation_id=pk, ip=client_ip(request.META)
+        )
+
+
+class GenerationStopWaitingApi(ApiView):
+    @extend_schema(
+        operation_id="generations_stop_waiting",
+        tags=["generations"],
+        summary="Stop waiting: end a run in flight as failed (admins)",
+        description='The run fails with "Stopped waiting by <admin>" and its budget reservation is '
+        "released. Runware has no cancel: the charge may still come, and a result that arrives later is "
+        "still stored and charged. Audited. 400 naming `generation` for a run that already ended.",
+        request=None,
+        responses={200: GenerationSerializer, **errors(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return _run_action(
+            self, request, runs.generation_stop_waiting, generation_id=pk, ip=client_ip(request.META)
+        )
+
+
+class GenerationDismissApi(ApiView):
+    @extend_schema(
+        operation_id="generations_dismiss",
+        tags=["generations"],
+        summary='Dismiss one of your ended runs from "Your runs"',
+        description="Only the run's creator, only once it is done or failed (else 400 naming "
+        "`generation`). It stays in the generations list, the gallery and the API (`dismissed: true`).",
+        request=None,
+        responses={200: GenerationSerializer, **errors(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return _run_action(self, request, runs.generation_dismiss, generation_id=pk)

@@ -94,6 +94,14 @@ class SuggestedSizeSerializer(serializers.Serializer):
     height = serializers.IntegerField()
     tier = serializers.CharField()
     text = serializers.CharField(help_text='"832×480 — closest to your video\'s 16:9".')
+class EtaSerializer(serializers.Serializer):
+    p50_seconds = serializers.IntegerField(help_text="Half of such runs finished within this many seconds.")
+    p90_seconds = serializers.IntegerField(help_text="Nine in ten finished within this; past it, it is late.")
+    basis = serializers.ChoiceField(
+        choices=["team", "default"],
+        help_text='"team": measured on the team\'s runs; "default": too few of them yet (under 5).',
+    )
+    runs = serializers.IntegerField(help_text="The team's finished runs of this tier and mode measured.")
 
 
 class QuoteSerializer(serializers.Serializer):
@@ -141,6 +149,11 @@ class QuoteSerializer(serializers.Serializer):
         allow_null=True,
         help_text="The tightest monthly cap for your runs, after this one; null when uncapped.",
     )
+    eta = EtaSerializer(
+        allow_null=True,
+        help_text="How long such a run takes, from the team's finished runs of the same tier and mode; "
+        "null when the driving video's duration is unknown.",
+    )
 
 
 class OutputSerializer(serializers.Serializer):
@@ -170,6 +183,7 @@ class GenerationTimestampsSerializer(serializers.Serializer):
     created = serializers.DateTimeField()
     submitted = serializers.DateTimeField(allow_null=True)
     processing = serializers.DateTimeField(allow_null=True)
+    receiving = serializers.DateTimeField(allow_null=True)
     completed = serializers.DateTimeField(allow_null=True)
     updated = serializers.DateTimeField()
 
@@ -205,6 +219,11 @@ class GenerationSerializer(serializers.Serializer):
     )
     currency = serializers.CharField()
     error = GenerationErrorSerializer(allow_null=True)
+    results_failed = serializers.IntegerField(
+        help_text="How many of number_results Runware ended in error; a done run with some is a partial "
+        'success ("Done — 2 of 3"), its error under `error`.'
+    )
+    dismissed = serializers.BooleanField(help_text='Taken off its creator\'s "Your runs" (create page).')
     timestamps = GenerationTimestampsSerializer()
     outputs = OutputSerializer(many=True)
 

@@ -27,6 +27,15 @@ urlpatterns = [
     path("generations/<int:pk>/", generations.GenerationDetailApi.as_view(), name="generation-detail"),
     path("presets/", presets.PresetListApi.as_view(), name="preset-list"),
     path("presets/<int:pk>/", presets.PresetDetailApi.as_view(), name="preset-detail"),
+    path("generations/<int:pk>/check/", generations.GenerationCheckApi.as_view(), name="generation-check"),
+    path(
+        "generations/<int:pk>/stop-waiting/",
+        generations.GenerationStopWaitingApi.as_view(),
+        name="generation-stop-waiting",
+    ),
+    path(
+        "generations/<int:pk>/dismiss/", generations.GenerationDismissApi.as_view(), name="generation-dismiss"
+    ),
     path("outputs/", outputs.OutputListApi.as_view(), name="output-list"),
     path("outputs/<int:pk>/", outputs.OutputDetailApi.as_view(), name="output-detail"),
     path("outputs/<int:pk>/verdicts/", review.VerdictApi.as_view(), name="output-verdicts"),

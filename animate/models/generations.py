@@ -2,10 +2,11 @@
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from animate.models.media import Asset, output_upload_to, poster_upload_to
 from animate.models.teams import Team
@@ -30,6 +31,15 @@ class Generation(models.Model):
         Status.DONE: 4,
         Status.FAILED: 4,
     }
+    # The timestamp field of each step after Queued (``created_at``). Every step a run went through keeps
+    # one, also when the news of it came late or the run skipped over it (see ``steps_stamp``).
+    STEP_STAMPS = {
+        Status.SUBMITTED: "submitted_at",
+        Status.PROCESSING: "processing_at",
+        Status.RECEIVING: "receiving_at",
+        Status.DONE: "completed_at",
+        Status.FAILED: "completed_at",
+    }
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="generations")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
@@ -51,8 +61,18 @@ class Generation(models.Model):
     # SHA-256 of every webhook secret issued for this generation (one per submit attempt); only hashes
     # are kept, and every URL Runware may have been given stays valid.
     webhook_secret_hashes = models.JSONField(default=list, blank=True)
+    # Runware's error for the run: why it failed, or, on a done run, why some of its results are missing
+    # (``results_failed``) or what Runware reported after the results were in.
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
+    # How many of the numberResults Runware ended in error: a done run with some is a partial success
+    # ("Done — 2 of 3"), keeping the results that arrived.
+    results_failed = models.PositiveSmallIntegerField(default=0)
+    # Since when getResponse has answered that Runware does not know the task; cleared by any other
+    # answer. Past ANIMATE_UNKNOWN_TASK_SECONDS the run fails (animate.services.ingest.generation_poll).
+    unknown_since = models.DateTimeField(null=True, blank=True)
+    # Dismissed by its creator from "Your runs" on the create page; it stays everywhere else.
+    dismissed_at = models.DateTimeField(null=True, blank=True)
     # The task exactly as sent to Runware, with the webhook secret redacted (audit and re-runs).
     sent_task = models.JSONField(default=dict, blank=True)
     submit_attempts = models.PositiveIntegerField(default=0)
@@ -89,6 +109,7 @@ class Generation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     processing_at = models.DateTimeField(null=True, blank=True)
+    receiving_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -106,6 +127,19 @@ class Generation(models.Model):
                 fields=["team", "idempotency_key"],
                 condition=~Q(idempotency_key=""),
                 name="generation_team_idempotency_key_unique",
+            ),
+            # A failed result takes one of the run's places; a done run has at least one result, and a
+            # result counted as failed always comes with Runware's error.
+            models.CheckConstraint(
+                condition=Q(results_failed__lte=F("number_results"))
+                & (~Q(status="done") | Q(results_failed__lt=F("number_results")))
+                & (Q(results_failed=0) | ~Q(error_code="")),
+                name="generation_results_failed_in_range",
+            ),
+            # Only an ended run can be dismissed.
+            models.CheckConstraint(
+                condition=Q(dismissed_at__isnull=True) | Q(status__in=["done", "failed"]),
+                name="generation_dismissed_only_when_ended",
             ),
         ]
         indexes = [
@@ -134,6 +168,30 @@ class Generation(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
+
+    @property
+    def is_partial(self) -> bool:
+        """Done, but with some of its results ended in error by Runware."""
+        return self.status == self.Status.DONE and self.results_failed > 0
+
+    def steps_stamp(self, target: str, now: Any) -> list[str]:
+        """Set the missing timestamps of the steps up to ``target`` and return the fields set.
+
+        A run may skip a step (a webhook result can overtake the submit's acknowledgement, so a run goes
+        from Queued to Receiving) or learn of it late (that acknowledgement, after the result): the step
+        still happened, so it is stamped when it is first known. Failing skips nothing: a run that failed
+        before it was submitted never was.
+        """
+        reached = self.ORDER[self.Status(target)]
+        fields = []
+        for status, name in self.STEP_STAMPS.items():
+            if status in self.TERMINAL and status != target:
+                continue
+            passed = status == target or (target != self.Status.FAILED and self.ORDER[status] < reached)
+            if passed and getattr(self, name) is None:
+                setattr(self, name, now)
+                fields.append(name)
+        return fields
 
 
 class Output(models.Model):

@@ -23,7 +23,7 @@ from django.utils import timezone
 from animate import events
 from animate.models import Asset, AuditEvent, Board, CostEntry, Generation, Membership, Preset
 from animate.runware import pricing, spec
-from animate.services import budgets
+from animate.services import budgets, eta
 from animate.services.audit import audit_record
 from animate.services.teams import membership_require_spender
 
@@ -325,37 +325,50 @@ def public_base_url_reachable() -> bool:
 
 
 def generation_transition(
-    generation: Generation, status: str, *, error_code: str = "", error_message: str = ""
+    generation: Generation,
+    status: str,
+    *,
+    error_code: str = "",
+    error_message: str = "",
+    results_failed: int | None = None,
 ) -> bool:
-    """Move a locked generation forward; returns False (and changes nothing) for backward or terminal moves.
+    """Move a locked generation forward; returns False (and changes no status) for backward or terminal
+    moves.
 
-    The caller holds ``select_for_update`` on the row inside a transaction.
+    A backward move to a step the run went through without its timestamp (the submit's acknowledgement
+    arriving after a webhook result) still stamps that step. ``results_failed`` (with ``error_*``) ends a
+    run as done with some results missing. The caller holds ``select_for_update`` on the row inside a
+    transaction.
     """
     current = Generation.Status(generation.status)
     target = Generation.Status(status)
-    if generation.is_terminal or Generation.ORDER[target] < Generation.ORDER[current] or target == current:
-        return False
     now = timezone.now()
+    if generation.is_terminal or Generation.ORDER[target] < Generation.ORDER[current] or target == current:
+        late = (
+            target not in Generation.TERMINAL
+            and Generation.ORDER[target] <= Generation.ORDER[current]
+            and generation.steps_stamp(target, now)
+        )
+        if late:
+            generation.save(update_fields=[*late, "updated_at"])
+            publish_status(generation)
+        return False
     generation.status = target
-    fields = ["status", "updated_at"]
-    if target == Generation.Status.SUBMITTED:
-        generation.submitted_at = now
-        fields.append("submitted_at")
-    if (
-        target in {Generation.Status.PROCESSING, Generation.Status.RECEIVING}
-        and generation.processing_at is None
-    ):
-        generation.processing_at = now
-        fields.append("processing_at")
+    fields = ["status", "updated_at", *generation.steps_stamp(target, now)]
     if target in Generation.TERMINAL:
-        generation.completed_at = now
         # An ended run holds nothing against the budgets any more: what it cost is in the ledger.
         generation.reserved_cost = Decimal("0")
-        fields += ["completed_at", "reserved_cost"]
-    if target == Generation.Status.FAILED:
+        fields.append("reserved_cost")
+        if generation.unknown_since is not None:
+            generation.unknown_since = None
+            fields.append("unknown_since")
+    if target == Generation.Status.FAILED or (target == Generation.Status.DONE and error_code):
         generation.error_code = error_code[:64]
         generation.error_message = error_message[:2000]
         fields += ["error_code", "error_message"]
+    if target in Generation.TERMINAL and results_failed is not None:
+        generation.results_failed = results_failed
+        fields.append("results_failed")
     generation.save(update_fields=fields)
     publish_status(generation)
     return True
@@ -386,8 +399,18 @@ def charge_flag(generation: Generation, *, unstored: int, received: int) -> str:
     return f"Charged, {unstored} result{'' if unstored == 1 else 's'} not stored"
 
 
-def generation_event(generation: Generation) -> dict[str, Any]:
-    """The small JSON-safe dict the browser receives for a generation (also used in snapshots)."""
+def status_label(generation: Generation, *, received: int) -> str:
+    """The status as people read it: "Done — 2 of 3" when some results failed."""
+    if generation.is_partial:
+        return f"Done — {received} of {generation.number_results}"
+    return str(Generation.Status(generation.status).label)
+
+
+def generation_event(generation: Generation, *, rates: Any = None) -> dict[str, Any]:
+    """The small JSON-safe dict the browser receives for a generation (also used in snapshots).
+
+    ``rates`` (``animate.services.eta.team_rates``) when the caller built them once for many runs; a run
+    in flight carries its ETA, an ended one none."""
 
     def stamp(value: Any) -> str | None:
         return value.isoformat() if value else None
@@ -399,7 +422,13 @@ def generation_event(generation: Generation) -> dict[str, Any]:
         "type": "generation.status",
         "id": generation.pk,
         "status": generation.status,
-        "status_label": Generation.Status(generation.status).label,
+        "status_label": status_label(generation, received=received),
+        "results_failed": generation.results_failed,
+        "partial": generation.is_partial,
+        "error_code": generation.error_code,
+        "unknown_since": stamp(generation.unknown_since),
+        "dismissed": generation.dismissed_at is not None,
+        "eta": None if generation.is_terminal else eta.eta_for_generation(generation, rates=rates),
         "results_received": received,
         "charged_no_result": unstored > 0,
         "charge_flag": charge_flag(generation, unstored=unstored, received=received),
@@ -413,6 +442,7 @@ def generation_event(generation: Generation) -> dict[str, Any]:
             "created": stamp(generation.created_at),
             "submitted": stamp(generation.submitted_at),
             "processing": stamp(generation.processing_at),
+            "receiving": stamp(generation.receiving_at),
             "completed": stamp(generation.completed_at),
             "updated": stamp(generation.updated_at),
         },

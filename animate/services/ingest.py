@@ -333,10 +333,13 @@ DUPLICATE = "duplicate"
 
 
 def result_places(generation: Generation) -> int:
-    """How many results ``generation`` takes: numberResults, less the one place a failure ends."""
+    """How many results ``generation`` takes: numberResults, less the places Runware's errors ended.
+
+    A run that failed for another reason (stopped waiting, unknown to Runware, timed out) keeps every
+    place: a result that arrives late was still paid for, so it is stored and shown."""
     if generation.status == Generation.Status.DONE:
         return len(generation.result_uuids)
-    return generation.number_results - (1 if generation.status == Generation.Status.FAILED else 0)
+    return generation.number_results - generation.results_failed
 
 
 def result_admit(*, generation_id: int, video_uuid: str, cost: Decimal | None) -> str | None:
@@ -369,30 +372,106 @@ def result_admit(*, generation_id: int, video_uuid: str, cost: Decimal | None) -
 
 
 def result_error_apply(*, generation_id: int, task_uuid: str, result: spec.VideoResult) -> str | None:
-    """Fail the generation with Runware's error and record its cost, once; None, or the anomaly when the
-    generation had no place left for it (all its results were in)."""
+    """Apply Runware's error for the task, once: it ends one of the run's results (the others may still
+    arrive, or have), and its cost is recorded. None, or the anomaly when every result was already in:
+    that error is then shown on the run (never hidden behind a plain "Done") and its claimed cost is
+    flagged.
+
+    With numberResults > 1 the run ends when every place is settled: failed if no result arrived, else
+    done with the results that did ("Done — 2 of 3"). getResponse answering no result still processing
+    settles the places no result will take (``_settle_if_over``).
+    """
     # Errors carry no videoUUID; Runware ends a task with one error, so one key per task.
     key = f"{task_uuid}:error"
+    code = result.error_code or "error"
+    message = result.error_message or "Runware reported an error for this task."
     with transaction.atomic():
         generation = Generation.objects.select_for_update().select_related("video").get(pk=generation_id)
         if CostEntry.objects.filter(key=key).exists():
             return None  # this error was applied before
-        if len(generation.result_uuids) >= generation.number_results:
+        first = not generation.error_code
+        claimed = len(generation.result_uuids)
+        if generation.status == Generation.Status.DONE or claimed >= generation.number_results:
             anomaly = f"error after all {generation.number_results} result(s) were in"
             _charge_flagged(
                 generation, key=key, cost=result.cost, reason=anomaly, kind=CostEntry.Kind.FAILED_CHARGED
             )
+            if first:
+                generation.error_code = code[:64]
+                generation.error_message = f"After the results were in, Runware reported: {message}"[:2000]
+                generation.save(update_fields=["error_code", "error_message", "updated_at"])
+                generations.publish_status(generation)
             return anomaly
         if result.cost is not None:
             _charge(generation_id, key=key, cost=result.cost, kind=CostEntry.Kind.FAILED_CHARGED)
-            generation.refresh_from_db(fields=["actual_cost"])  # the status event shows the new cost
+            generation.refresh_from_db(fields=["actual_cost", "reserved_cost"])
+        if generation.is_terminal or not first:
+            return None  # already ended (e.g. stopped waiting), or this error was counted before
+        generation.results_failed = 1
+        generation.error_code = code[:64]
+        generation.error_message = message[:2000]
+        if not _settle(generation):
+            # A webhook says nothing of the other results: getResponse tells whether any is still
+            # processing (a task-wide error ends them all), one look shortly, beside the poll chain.
+            from animate import tasks
+
+            delay = float(getattr(settings, "ANIMATE_ERROR_CHECK_DELAY", 2.0))
+            run_after = timezone.now() + timedelta(seconds=delay)
+            transaction.on_commit(
+                lambda: tasks.check_generation.using(run_after=run_after).enqueue(generation_id)
+            )
+    return None
+
+
+def _settle(generation: Generation) -> bool:
+    """End a locked run whose every place is taken by a stored result or an error; else save its count of
+    failed results (and the error) and tell the browsers. True when every place is settled."""
+    stored = generation.outputs.count()
+    claimed = len(generation.result_uuids)
+    settled = claimed + generation.results_failed >= generation.number_results
+    if settled and claimed == 0:
         generations.generation_transition(
             generation,
             Generation.Status.FAILED,
-            error_code=result.error_code or "error",
-            error_message=result.error_message or "Runware reported an error for this task.",
+            error_code=generation.error_code,
+            error_message=generation.error_message,
+            results_failed=generation.results_failed,
         )
-    return None
+    elif settled and stored >= claimed:
+        generations.generation_transition(
+            generation,
+            Generation.Status.DONE,
+            error_code=generation.error_code,
+            error_message=generation.error_message,
+            results_failed=generation.results_failed,
+        )
+    else:
+        # Results still on their way (or downloading): the last one stored ends the run (``_record``).
+        generation.save(update_fields=["results_failed", "error_code", "error_message", "updated_at"])
+        generations.publish_status(generation)
+    return settled
+
+
+def response_apply(*, generation_id: int, results: list[spec.VideoResult]) -> ApplySummary:
+    """Apply a getResponse answer: its results, then what its being cumulative tells (``_settle_if_over``)."""
+    summary = results_apply(generation_id=generation_id, results=results)
+    _settle_if_over(generation_id, results)
+    return summary
+
+
+def _settle_if_over(generation_id: int, results: list[spec.VideoResult]) -> None:
+    """getResponse's state is cumulative: an error with no result still processing means Runware is done
+    with the task, so the places no result has taken are failed ones."""
+    if not any(result.status == "error" for result in results) or any(
+        result.status == "processing" for result in results
+    ):
+        return
+    with transaction.atomic():
+        generation = Generation.objects.select_for_update().get(pk=generation_id)
+        if generation.is_terminal or not generation.error_code:
+            return
+        generation.results_failed = generation.number_results - len(generation.result_uuids)
+        _settle(generation)
 
 
 def _result_refuse(*, generation_id: int, result: spec.VideoResult, video_uuid: str, reason: str) -> str:
@@ -553,10 +632,16 @@ def _record(*, generation_id: int, output: Output, announce: bool) -> None:
             # has already been told about every output.
             events.publish_on_commit(events.team_group(generation.team_id), output_event(output))
         received = generation.outputs.count()
-        target = (
-            Generation.Status.DONE if received >= generation.number_results else Generation.Status.RECEIVING
+        # Places ended by Runware's errors count as settled: the run is done with the results it has.
+        settled = received > 0 and received + generation.results_failed >= generation.number_results
+        target = Generation.Status.DONE if settled else Generation.Status.RECEIVING
+        moved = generations.generation_transition(
+            generation,
+            target,
+            error_code=generation.error_code if generation.results_failed else "",
+            error_message=generation.error_message if generation.results_failed else "",
+            results_failed=generation.results_failed,
         )
-        moved = generations.generation_transition(generation, target)
         if announce and not moved:
             # "k of n results" changed even though the status did not.
             generations.publish_status(generation)
@@ -581,36 +666,93 @@ def output_event(output: Output) -> dict[str, Any]:
     }
 
 
-def generation_poll(*, generation_id: int) -> bool:
-    """Ask Runware for the cumulative state and apply it; True once the generation is terminal."""
+# Runware's answer to getResponse for a task it does not know (or no longer knows): the category code of
+# Runware's own SDK (``taskFailedOrNotFound``, runware-python errors.py); see docs/runware-protocol.md.
+UNKNOWN_TASK_CODES = frozenset({"taskFailedOrNotFound", "taskNotFound"})
+
+
+def unknown_task_seconds() -> float:
+    """How long Runware may answer "unknown task" before the run is failed (ANIMATE_UNKNOWN_TASK_SECONDS)."""
+    return float(getattr(settings, "ANIMATE_UNKNOWN_TASK_SECONDS", 600))
+
+
+def generation_poll(*, generation_id: int, check: bool = False) -> bool:
+    """Ask Runware for the cumulative state and apply it; True once the generation is terminal.
+
+    ``check`` (an admin's "check now", or a one-off look after a webhook error) asks even about an ended
+    run, whose late results are still stored and charged."""
     from animate.runware.client import RunwareError, RunwareTransportError
     from animate.services.submission import runware_client
 
     generation = Generation.objects.get(pk=generation_id)
-    if generation.is_terminal:
+    if generation.is_terminal and not check:
         return True
+    if generation.status == Generation.Status.QUEUED:
+        return False  # not sent yet: Runware cannot know it
     Generation.objects.filter(pk=generation_id).update(poll_attempts=generation.poll_attempts + 1)
     client = runware_client()
     try:
         batch = client.get_response(str(generation.task_uuid))
-    except (RunwareTransportError, RunwareError) as exc:
+    except RunwareError as exc:
+        if exc.code in UNKNOWN_TASK_CODES:
+            return generation.is_terminal or _unknown_task(generation_id, code=exc.code)
+        logger.warning("Polling generation %s failed: %s", generation_id, exc)
+        return _give_up_if_overdue(generation)
+    except RunwareTransportError as exc:
         logger.warning("Polling generation %s failed: %s", generation_id, exc)
         return _give_up_if_overdue(generation)
     finally:
         client.close()
     results = []
+    unknown = None
     for item in [*batch.data, *batch.errors]:
         try:
-            results.append(spec.parse_result(item))
+            result = spec.parse_result(item)
         except ValueError as exc:
             # One unreadable item must not hide the others; the next poll sees it again.
             logger.warning("Skipping an unreadable result of generation %s: %s", generation_id, exc)
+            continue
+        if result.status == "error" and result.error_code in UNKNOWN_TASK_CODES:
+            unknown = result.error_code  # not an error of the task: Runware has lost track of it
+            continue
+        results.append(result)
+    if unknown and not results:
+        return generation.is_terminal or _unknown_task(generation_id, code=unknown)
+    if generation.unknown_since is not None:
+        Generation.objects.filter(pk=generation_id).update(unknown_since=None)
     # A video that could not be fetched is logged where it happened; the next poll fetches it again,
     # until the give-up time.
     with contextlib.suppress(DownloadFailed):
-        results_apply(generation_id=generation_id, results=results)
+        response_apply(generation_id=generation_id, results=results)
     generation.refresh_from_db()
     return generation.is_terminal or _give_up_if_overdue(generation)
+
+
+def _unknown_task(generation_id: int, *, code: str) -> bool:
+    """Runware says it does not know the task: noted the first time, failed once that has lasted
+    ``unknown_task_seconds`` (a task just accepted may not be visible everywhere at once, so one answer is
+    not enough). True when the run is now terminal."""
+    limit = unknown_task_seconds()
+    now = timezone.now()
+    with transaction.atomic():
+        generation = Generation.objects.select_for_update().get(pk=generation_id)
+        if generation.is_terminal:
+            return True
+        if generation.unknown_since is None:
+            generation.unknown_since = now
+            generation.save(update_fields=["unknown_since", "updated_at"])
+            generations.publish_status(generation)
+        if (now - generation.unknown_since).total_seconds() < limit:
+            return False
+        minutes = max(1, round(limit / 60))
+        generations.generation_transition(
+            generation,
+            Generation.Status.FAILED,
+            error_code=code,
+            error_message=f"Runware no longer knows this task (it answered {code} for {minutes} min); "
+            "no result can come for it.",
+        )
+    return True
 
 
 def _give_up_if_overdue(generation: Generation) -> bool:

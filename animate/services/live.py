@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import Q
 
 from animate.models import Generation
+from animate.services import eta
 from animate.services.generations import generation_event
 from animate.services.ingest import output_event
 from animate.services.review import review_snapshot
@@ -31,12 +32,14 @@ def snapshot_for(user: Any, *, team_id: int | None = None, recent: int = 20) -> 
     )
     generations = (
         Generation.objects.filter(Q(team_id=membership.team_id) & (unfinished | Q(id__in=recent_ids)))
+        .select_related("video")
         .prefetch_related("outputs")
         .order_by("-created_at")
     )
+    rates = eta.team_rates(team_id=membership.team_id)
     items = []
     for generation in generations:
-        item = generation_event(generation)
+        item = generation_event(generation, rates=rates)
         item["outputs"] = [output_event(output)["output"] for output in generation.outputs.all()]
         items.append(item)
     return {"type": "snapshot", "generations": items}

@@ -15,7 +15,7 @@ from animate.forms import (
     user_parameters,
 )
 from animate.models import Generation, Output
-from animate.services import generations
+from animate.services import eta, generations, runs
 from animate.views.common import (
     no_team,
     request_membership,
@@ -26,7 +26,7 @@ STEPS = (
     (Generation.Status.QUEUED, "Queued", "created_at"),
     (Generation.Status.SUBMITTED, "Submitted", "submitted_at"),
     (Generation.Status.PROCESSING, "Processing", "processing_at"),
-    (Generation.Status.RECEIVING, "Receiving", None),
+    (Generation.Status.RECEIVING, "Receiving", "receiving_at"),
     (Generation.Status.DONE, "Done", "completed_at"),
 )
 
@@ -55,7 +55,7 @@ def status_steps(generation: Generation) -> list[dict[str, Any]]:
         stamp = getattr(generation, stamp_field) if stamp_field else None
         state = ""
         if index < current:
-            state = "is-done" if not failed or stamp or index == 0 else ""
+            state = "is-done" if not failed or stamp or index == 0 else "is-skipped"
         elif index == current:
             state = "is-current"
             if generation.is_terminal:
@@ -63,12 +63,20 @@ def status_steps(generation: Generation) -> list[dict[str, Any]]:
         steps.append(
             {
                 "key": status,
-                "label": "Failed" if failed and status == Generation.Status.DONE else label,
+                "label": _final_label(generation) if status == Generation.Status.DONE else label,
                 "state": state,
                 "time": stamp,
             }
         )
     return steps
+
+
+def _final_label(generation: Generation) -> str:
+    if generation.status == Generation.Status.FAILED:
+        return "Failed"
+    if generation.is_partial:
+        return "Done, some results failed"
+    return "Done"
 
 
 def parameter_rows(parameters: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -120,6 +128,7 @@ def generation_list(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-pk")
     )
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    rates = eta.team_rates(team_id=membership.team_id)
     rows = []
     for generation in page:
         poster, poster_is_output = _poster(generation)
@@ -133,9 +142,18 @@ def generation_list(request: HttpRequest) -> HttpResponse:
                 "poster_is_output": poster_is_output,
                 "summary": parameters_summary(generation.parameters, generation.number_results),
                 "results_received": received,
+                "status_label": generations.status_label(generation, received=received),
+                # The row's live state (elapsed time, ETA, "taking longer") starts from this.
+                "event": generations.generation_event(generation, rates=rates),
             }
         )
-    context = {"nav": "generations", "membership": membership, "page": page, "rows": rows}
+    context = {
+        "nav": "generations",
+        "membership": membership,
+        "page": page,
+        "rows": rows,
+        "events": [row["event"] for row in rows],
+    }
     return render(request, "animate/generation_list.html", context)
 
 
@@ -153,6 +171,9 @@ def generation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     outputs = list(generation.outputs.order_by("created_at", "pk"))
     event = generations.generation_event(generation)
     context = {
+        "status_label": event["status_label"],
+        "is_admin": membership.is_admin,
+        "stopped": generation.error_code == runs.STOPPED_CODE,
         "nav": "generations" if generation.created_by_id == request.user.pk else "",
         "membership": membership,
         "generation": generation,

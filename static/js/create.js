@@ -2,8 +2,8 @@
 // and a draft that survives a reload. Every call goes to the REST API (/api/), whose errors have one
 // shape: {"errors": {"<field or parameters.path>": ["message"]}}.
 
-import { generationState, ingest, subscribe } from "./live.js";
-import { renderStatus } from "./status.js";
+import { generationState, ingest } from "./live.js";
+import { showRun } from "./runs.js";
 
 const form = document.getElementById("create-form");
 const urls = {
@@ -630,71 +630,7 @@ confirmDuplicate.addEventListener("change", updateSubmit);
 
 // --- submit & status cards ---------------------------------------------------------------------------
 
-const runsCard = document.getElementById("runs-card");
-const runs = document.getElementById("runs");
-const cardTemplate = document.getElementById("status-card-template");
-const cards = new Map();
-
-function card(id) {
-  if (cards.has(id)) return cards.get(id);
-  const node = cardTemplate.content.firstElementChild.cloneNode(true);
-  node.dataset.generationId = String(id);
-  node.querySelector("[data-id]").textContent = String(id);
-  runs.prepend(node);
-  runsCard.hidden = false;
-  cards.set(id, node);
-  return node;
-}
-
-function updateCard(id, event) {
-  const node = cards.get(id);
-  if (!node || !event) return;
-  if (event.url) node.querySelector("[data-link]").href = event.url;
-  renderStatus(node, event);
-}
-
-function addOutput(id, output) {
-  const node = cards.get(id);
-  if (!node) return;
-  const holder = node.querySelector("[data-outputs]");
-  if (holder.querySelector(`[data-output-id="${output.id}"]`)) return;
-  const figure = document.createElement("figure");
-  figure.dataset.outputId = String(output.id);
-  const video = document.createElement("video");
-  Object.assign(video, { controls: true, muted: true, loop: true, playsInline: true, autoplay: true });
-  video.setAttribute("playsinline", "");
-  video.preload = "metadata";
-  if (output.poster) video.poster = output.poster;
-  video.src = output.url;
-  video.setAttribute("aria-label", `Result of generation ${id}`);
-  const caption = document.createElement("figcaption");
-  const link = document.createElement("a");
-  link.href = node.querySelector("[data-link]").getAttribute("href");
-  link.textContent = "Open result";
-  caption.append(link, document.createTextNode(output.nsfw ? " · NSFW flagged" : ""));
-  figure.append(video, caption);
-  holder.append(figure);
-}
-
-subscribe((message) => {
-  if (message.type === "generation.status") {
-    const event = message.generation;
-    updateCard(event.id, event);
-  } else if (message.type === "generation.output") {
-    addOutput(message.id, message.output);
-  } else if (message.type === "snapshot") {
-    // Runs of this user still under way (e.g. after a reload) get a card too.
-    for (const id of [...message.ids].reverse()) {
-      const known = generationState(id);
-      const event = known && known.generation;
-      if (!event || cards.has(id) || event.created_by !== userId) continue;
-      if (event.status === "done" || event.status === "failed") continue;
-      card(id);
-      updateCard(id, event);
-      for (const output of known.outputs) addOutput(id, output);
-    }
-  }
-});
+// The cards themselves ("Your runs": live state, ETA, dismiss) are runs.js's.
 
 function randomKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -733,15 +669,12 @@ function statusEvent(generation) {
   };
 }
 
-function showRun(generation) {
+function showSubmitted(generation) {
   const event = statusEvent(generation);
-  const node = card(event.id);
-  node.querySelector("[data-link]").href = event.url;
-  // The websocket may have announced this run before the HTTP answer arrived: the newer state wins.
-  ingest(event);
-  const known = generationState(event.id);
-  updateCard(event.id, known && known.generation ? known.generation : event);
-  for (const output of known ? known.outputs : []) addOutput(event.id, output);
+  // The websocket may have announced this run before the HTTP answer arrived, with more (its ETA):
+  // the answer only fills in for an event still to come.
+  if (!generationState(event.id)?.generation) ingest(event);
+  const node = showRun(event.id, event.url);
   node.scrollIntoView({ behavior: "smooth", block: "nearest" });
   node.querySelector("[data-link]").focus({ preventScroll: true });
 }
@@ -778,7 +711,7 @@ form.addEventListener("submit", async (event) => {
       // Done with this key: the next Generate is a new run (and, unchanged, an identical one).
       state.idempotency = null;
       saveDraft();
-      showRun(data);
+      showSubmitted(data);
       scheduleQuote(0, { force: true });
     } else if (response.status === 409 && data.earlier) {
       renderDuplicate(data.earlier);

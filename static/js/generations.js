@@ -1,6 +1,6 @@
 // "My generations": status badges, result counts and costs update live; new runs appear on page 1.
 
-import { subscribe } from "./live.js";
+import { ingest, subscribe } from "./live.js";
 import { formatDateTime, localizeTimes, renderStatus } from "./status.js";
 
 const list = document.getElementById("gen-list");
@@ -53,4 +53,6 @@ subscribe((message) => {
   }
 });
 
+// The server-rendered rows are the baseline (with each run's ETA); live events only move them forward.
+for (const event of JSON.parse(document.getElementById("gen-events")?.textContent || "[]")) ingest(event);
 localizeTimes(list);

@@ -747,3 +747,85 @@ def test_a_browser_submit_needs_the_csrf_token(creator, image, video):
 
     assert forged.status_code == 403 and good.status_code == 201
     assert Generation.objects.count() == 1
+# --- ETA, and what is done to a run after submitting it ------------------------------------------
+
+
+def test_a_quote_says_how_long_such_a_run_usually_takes(api, team, creator, image, video):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    body = api.post(QUOTE, {"video": video.pk, "parameters": {"resolution": "720p"}}, format="json").json()
+    # No history yet: the default rate of the tier, times the video's 3 s.
+    assert body["eta"] == {"p50_seconds": 135, "p90_seconds": 270, "basis": "default", "runs": 0}
+    start = timezone.now() - timedelta(hours=1)
+    for seconds in (30, 30, 30, 30, 60):
+        done = make_generation(team, creator, image, video, status="done", parameters={"resolution": "720p"})
+        Generation.objects.filter(pk=done.pk).update(
+            created_at=start, completed_at=start + timedelta(seconds=seconds)
+        )
+    body = api.post(QUOTE, {"video": video.pk, "parameters": {"resolution": "720p"}}, format="json").json()
+    assert body["eta"] == {"p50_seconds": 30, "p90_seconds": 60, "basis": "team", "runs": 5}
+
+
+def test_a_quote_without_a_video_has_no_eta(api):
+    assert api.post(QUOTE, {"parameters": {}}, format="json").json()["eta"] is None
+
+
+def test_an_admin_stops_waiting_for_a_run_and_the_answer_is_the_failed_run(
+    team, owner, creator, image, video
+):
+    generation = make_generation(team, creator, image, video, status="processing")
+    response = api_client(owner).post(f"{GENERATIONS}{generation.pk}/stop-waiting/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "failed" and body["error"]["code"] == "stoppedWaiting"
+    assert body["error"]["message"].startswith("Stopped waiting by owner.")
+    again = api_client(owner).post(f"{GENERATIONS}{generation.pk}/stop-waiting/")
+    assert again.status_code == 400 and "already ended" in again.json()["errors"]["generation"][0]
+
+
+def test_members_cannot_check_or_stop_and_other_teams_get_404(team, owner, creator, outsider, image, video):
+    generation = make_generation(team, creator, image, video, status="processing")
+    for action in ("check", "stop-waiting"):
+        assert api_client(creator).post(f"{GENERATIONS}{generation.pk}/{action}/").status_code == 403
+        assert api_client(outsider).post(f"{GENERATIONS}{generation.pk}/{action}/").status_code == 404
+    generation.refresh_from_db()
+    assert generation.status == "processing"
+
+
+def test_checking_a_run_not_sent_yet_is_a_400_naming_generation(team, owner, creator, image, video):
+    generation = make_generation(team, creator, image, video)
+    response = api_client(owner).post(f"{GENERATIONS}{generation.pk}/check/")
+    assert response.status_code == 400 and "not been sent" in response.json()["errors"]["generation"][0]
+
+
+def test_a_creator_dismisses_an_ended_run_and_it_stays_in_the_list(api, team, creator, image, video):
+    ended = make_generation(team, creator, image, video, status="done")
+    running = make_generation(team, creator, image, video, status="submitted")
+    response = api.post(f"{GENERATIONS}{ended.pk}/dismiss/")
+    assert response.status_code == 200 and response.json()["dismissed"] is True
+    refused = api.post(f"{GENERATIONS}{running.pk}/dismiss/")
+    assert refused.status_code == 400 and "finished or failed" in refused.json()["errors"]["generation"][0]
+    listed = {row["id"]: row["dismissed"] for row in api.get(GENERATIONS).json()["results"]}
+    assert listed == {ended.pk: True, running.pk: False}
+
+
+def test_a_partial_run_reads_done_k_of_n_with_its_error(api, team, creator, image, video):
+    generation = make_generation(
+        team,
+        creator,
+        image,
+        video,
+        status="done",
+        number_results=3,
+        results_failed=1,
+        error_code="inferenceError",
+        error_message="Result 2 failed.",
+    )
+    make_output(generation)
+    make_output(generation)
+    body = api.get(f"{GENERATIONS}{generation.pk}/").json()
+    assert (body["status"], body["status_label"], body["results_failed"]) == ("done", "Done — 2 of 3", 1)
+    assert body["error"] == {"code": "inferenceError", "message": "Result 2 failed."}
+    assert len(body["outputs"]) == 2 and "receiving" in body["timestamps"]

@@ -249,6 +249,57 @@ def test_error_after_success_sends_the_success_then_an_error(
     assert (batch.data, batch.errors) == (success["data"], failure["errors"])
 
 
+def test_fail_result_fails_one_result_of_several_while_the_others_succeed_and_are_charged(
+    client: RunwareClient, media: SampleMedia
+) -> None:
+    with receiver() as hooks:
+        task = video_task(
+            client,
+            media,
+            numberResults=3,
+            webhookURL=hooks.url,
+            includeCost=True,
+            positivePrompt=prompt("fail_result=2"),
+        )
+        client.submit(task)
+        hooks.wait_for(3)
+
+    bodies = hooks.bodies()
+    assert [next(iter(body)) for body in bodies] == ["data", "errors", "data"]
+    (error,) = bodies[1]["errors"]
+    assert (error["status"], error["code"], error["taskUUID"]) == (
+        "error",
+        "inferenceError",
+        task["taskUUID"],
+    )
+    assert "cost" not in error and error["message"].startswith("Result 2 of 3")
+    batch = finished(client, task["taskUUID"])
+    assert [item["status"] for item in batch.data] == ["success", "success"]
+    assert all(item["cost"] > 0 for item in batch.data) and batch.errors == [error]
+
+
+def test_fail_result_leaves_a_single_result_task_alone(client: RunwareClient, media: SampleMedia) -> None:
+    task = video_task(client, media, positivePrompt=prompt("fail_result=1"))
+    client.submit(task)
+    batch = finished(client, task["taskUUID"])
+    assert [item["status"] for item in batch.data] == ["success"] and batch.errors == []
+
+
+def test_forget_acknowledges_the_task_then_answers_that_it_is_unknown(
+    client: RunwareClient, media: SampleMedia
+) -> None:
+    from animate.runware.client import RunwareError
+
+    with receiver() as hooks:
+        task = video_task(client, media, webhookURL=hooks.url, positivePrompt=prompt("forget"))
+        assert client.submit(task) == {"taskType": "videoInference", "taskUUID": task["taskUUID"]}
+        with pytest.raises(RunwareError) as caught:
+            client.get_response(task["taskUUID"])
+        time.sleep(0.5)
+        assert hooks.calls == []
+    assert caught.value.code == "taskFailedOrNotFound" and caught.value.task_uuid == task["taskUUID"]
+
+
 @pytest.mark.parametrize(
     ("safety", "flagged"),
     [

@@ -201,3 +201,76 @@ def test_a_run_charged_without_a_stored_result_says_so_in_its_event(team, member
     entry(team, member, "0.2000", generation=other, kind="failed_charged")
     assert charge_flag(other, unstored=charged_unstored(other), received=0) == "Charged, no result"
     assert generation_event(other)["reserved_cost"] == str(Decimal("0"))
+
+
+def test_a_result_that_overtakes_the_submit_answer_still_leaves_every_step_stamped(
+    team, member, image_asset, video_asset
+):
+    # The root of the missing "Submitted"/"Receiving" times: a webhook result can be applied before the
+    # submit's transaction moves the run to submitted, and that later move is refused as backward.
+    generation = _generation(team, member, image_asset, video_asset, status="queued")
+    assert generation_transition(generation, "receiving") is True
+    assert generation.submitted_at == generation.processing_at == generation.receiving_at is not None
+    first = generation.submitted_at
+    assert generation_transition(generation, "submitted") is False
+    generation.refresh_from_db()
+    assert (generation.status, generation.submitted_at) == ("receiving", first)
+    assert generation_transition(generation, "done") is True
+    generation.refresh_from_db()
+    assert generation.completed_at >= generation.receiving_at
+
+
+def test_the_late_news_of_a_step_stamps_it_without_moving_the_run(team, member, image_asset, video_asset):
+    generation = _generation(team, member, image_asset, video_asset, status="receiving")
+    assert generation.submitted_at is None
+    assert generation_transition(generation, "submitted") is False
+    generation.refresh_from_db()
+    assert generation.status == "receiving" and generation.submitted_at is not None
+
+
+def test_a_run_that_fails_before_it_is_sent_is_never_stamped_submitted(
+    team, member, image_asset, video_asset
+):
+    generation = _generation(team, member, image_asset, video_asset, status="queued")
+    generation_transition(generation, "failed", error_code="inputTooLarge", error_message="x")
+    generation.refresh_from_db()
+    assert generation.completed_at and generation.submitted_at is None and generation.receiving_at is None
+
+
+def test_a_partial_done_is_labelled_k_of_n_in_its_event(team, member, image_asset, video_asset):
+    generation = _generation(team, member, image_asset, video_asset, status="receiving", number_results=3)
+    generation_transition(
+        generation, "done", error_code="inferenceError", error_message="one failed", results_failed=1
+    )
+    generation.refresh_from_db()
+    assert generation.is_partial and generation.results_failed == 1
+    event = generations.generation_event(generation)
+    assert (event["status_label"], event["partial"], event["error"]) == ("Done — 0 of 3", True, "one failed")
+    assert event["timestamps"]["receiving"] is not None and event["eta"] is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "allowed"),
+    [
+        ({"status": "done", "number_results": 3, "results_failed": 2, "error_code": "x"}, True),
+        ({"status": "done", "number_results": 3, "results_failed": 3, "error_code": "x"}, False),
+        ({"status": "failed", "number_results": 2, "results_failed": 2, "error_code": "x"}, True),
+        ({"status": "failed", "number_results": 2, "results_failed": 3, "error_code": "x"}, False),
+        ({"status": "receiving", "number_results": 2, "results_failed": 1, "error_code": ""}, False),
+        ({"status": "processing", "dismissed_at": "now"}, False),
+        ({"status": "failed", "dismissed_at": "now"}, True),
+    ],
+)
+def test_the_database_refuses_impossible_counts_of_failed_results_and_dismissals(
+    team, member, image_asset, video_asset, fields, allowed
+):
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    if fields.get("dismissed_at") == "now":
+        fields = {**fields, "dismissed_at": timezone.now()}
+    if allowed:
+        _generation(team, member, image_asset, video_asset, **fields)
+        return
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _generation(team, member, image_asset, video_asset, **fields)

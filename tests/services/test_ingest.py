@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from animate.models import CostEntry, Generation, Output, WebhookEvent
@@ -74,7 +75,9 @@ def test_the_generation_is_done_when_every_result_is_in(generation, video_b64):
     assert generation.status == "done" and generation.actual_cost == Decimal("0.0200")
 
 
-def test_a_late_processing_never_undoes_done_and_a_late_error_never_fails_it(generation, video_b64):
+def test_a_late_processing_never_undoes_done_and_a_late_error_is_shown_without_failing_it(
+    generation, video_b64
+):
     ingest.results_apply(
         generation_id=generation.pk, results=[success(generation, video_b64), success(generation, video_b64)]
     )
@@ -86,10 +89,16 @@ def test_a_late_processing_never_undoes_done_and_a_late_error_never_fails_it(gen
         ],
     )
     generation.refresh_from_db()
-    assert generation.status == "done" and generation.error_message == ""
+    assert (generation.status, generation.results_failed, generation.error_code) == (
+        "done",
+        0,
+        "inferenceError",
+    )
+    assert generation.error_message == "After the results were in, Runware reported: late"
 
 
-def test_an_error_fails_the_generation_with_the_providers_words(generation):
+def test_an_error_fails_a_one_result_generation_with_the_providers_words(generation):
+    Generation.objects.filter(pk=generation.pk).update(number_results=1)
     ingest.results_apply(
         generation_id=generation.pk,
         results=[status_item(generation, "error", code="timeoutProvider", message="The provider timed out.")],
@@ -102,14 +111,40 @@ def test_an_error_fails_the_generation_with_the_providers_words(generation):
     )
 
 
-def test_a_success_after_a_failure_is_still_stored_and_charged(generation, video_b64):
+def test_a_success_after_a_failed_result_ends_the_run_done_with_one_of_two(generation, video_b64):
     ingest.results_apply(
         generation_id=generation.pk, results=[status_item(generation, "error", code="x", message="y")]
     )
+    generation.refresh_from_db()
+    # One place of two is settled by the error: the run waits for the other.
+    assert (generation.status, generation.results_failed, generation.error_message) == ("submitted", 1, "y")
     ingest.results_apply(generation_id=generation.pk, results=[success(generation, video_b64)])
     generation.refresh_from_db()
-    assert generation.status == "failed"
+    assert (generation.status, generation.results_failed, generation.is_partial) == ("done", 1, True)
+    assert generation.completed_at and generation.reserved_cost == 0
     assert Output.objects.count() == 1 and generation.actual_cost == Decimal("0.0100")
+
+
+def test_an_error_with_no_result_still_processing_fails_a_run_that_has_no_result(generation):
+    error = status_item(generation, "error", code="inferenceError", message="boom")
+    ingest.results_apply(generation_id=generation.pk, results=[error])
+    ingest._settle_if_over(generation.pk, [error])
+    generation.refresh_from_db()
+    assert (generation.status, generation.results_failed, generation.error_code) == (
+        "failed",
+        2,
+        "inferenceError",
+    )
+
+
+def test_an_error_while_other_results_still_process_leaves_the_run_waiting(generation):
+    error = status_item(generation, "error", code="inferenceError", message="boom")
+    ingest._settle_if_over(generation.pk, [error, status_item(generation, "processing")])
+    ingest.results_apply(generation_id=generation.pk, results=[error, status_item(generation, "processing")])
+    ingest._settle_if_over(generation.pk, [error, status_item(generation, "processing")])
+    generation.refresh_from_db()
+    assert (generation.status, generation.results_failed) == ("processing", 1)
+    assert generation.processing_at is not None
 
 
 def test_a_result_of_another_task_is_ignored(generation, video_b64):
@@ -139,7 +174,8 @@ def test_webhook_events_of_a_generation_are_applied_in_arrival_order(generation,
     assert (first.status, second.status) == ("processed", "processed")
     assert first.processed_at <= second.processed_at
     generation.refresh_from_db()
-    assert generation.status == "failed" and generation.outputs.count() == 1
+    # One result and one error of two: done with the result that arrived, the error shown.
+    assert generation.is_partial and generation.outputs.count() == 1
 
 
 def _error_body(generation, message, **extra):
@@ -378,7 +414,7 @@ def test_an_error_with_a_cost_after_done_is_flagged_and_changes_nothing_else(one
     event.refresh_from_db()
     assert (one_result.status, one_result.error_message, one_result.actual_cost) == (
         "done",
-        "",
+        "After the results were in, Runware reported: late",
         Decimal("0.03"),
     )
     assert event.anomaly == "error after all 1 result(s) were in"
@@ -400,16 +436,28 @@ def test_outputs_never_exceed_number_results_even_within_one_body(generation, vi
     assert CostEntry.objects.filter(flagged=True).count() == 1  # the repeated claim is one row
 
 
-def test_a_failed_generation_keeps_one_place_for_the_failure(generation, video_b64):
+def test_a_failed_result_keeps_its_place_so_a_run_never_takes_more_than_number_results(generation, video_b64):
     # numberResults 2: after Runware's error only one success can still be one of its results.
     ingest.results_apply(generation_id=generation.pk, results=[status_item(generation, "error", code="x")])
     late = [success(generation, video_b64, seed=1), success(generation, video_b64, seed=2)]
     summary = ingest.results_apply(generation_id=generation.pk, results=late)
     generation.refresh_from_db()
-    assert generation.status == "failed" and generation.outputs.count() == 1
+    assert generation.status == "done" and generation.outputs.count() == 1
     assert summary.anomalies == (
-        f"result {late[1].video_uuid} after the generation failed (numberResults 2)",
+        f"result {late[1].video_uuid} after the generation was done (numberResults 2)",
     )
+
+
+def test_a_run_failed_for_another_reason_still_stores_and_charges_a_late_result(generation, video_b64):
+    from animate.services import generations
+
+    with transaction.atomic():
+        locked = Generation.objects.select_for_update().get(pk=generation.pk)
+        generations.generation_transition(locked, "failed", error_code="stoppedWaiting", error_message="x")
+    ingest.results_apply(generation_id=generation.pk, results=[success(generation, video_b64)])
+    generation.refresh_from_db()
+    assert generation.status == "failed" and generation.outputs.count() == 1
+    assert generation.actual_cost == Decimal("0.0100")
 
 
 def test_an_identical_body_is_counted_on_its_first_copy_and_queues_nothing(hooked_generation):
@@ -474,3 +522,62 @@ def test_a_result_arriving_while_the_last_place_is_downloading_is_beyond_number_
     summary = ingest.results_apply(generation_id=generation.pk, results=[other])
     assert summary.anomalies == (f"result {other.video_uuid} beyond numberResults (1)",)
     assert not Output.objects.exists()
+
+
+# --- a task Runware no longer knows -----------------------------------------------------------------
+
+
+@pytest.fixture
+def no_poll_chain(settings):
+    from tests.livehelpers import fast_settings
+
+    fast_settings(settings)
+    # Only the explicit polls of a test ask Runware.
+    settings.ANIMATE_POLL_INITIAL_DELAY = 300
+    settings.ANIMATE_POLL_MAX_DELAY = 300
+
+
+def test_one_unknown_task_answer_is_noted_and_does_not_fail_the_run(
+    live_server, no_poll_chain, settings, member, image_asset, video_asset
+):
+    from tests.livehelpers import submit, wait_for
+
+    settings.ANIMATE_UNKNOWN_TASK_SECONDS = 600
+    generation = submit(member, image_asset, video_asset, positivePrompt="x [sandbox:forget]")
+    generation = wait_for(generation, lambda g: g.status == "submitted")
+    assert ingest.generation_poll(generation_id=generation.pk) is False
+    generation.refresh_from_db()
+    assert generation.status == "submitted" and generation.unknown_since is not None
+    noted = generation.unknown_since
+    assert ingest.generation_poll(generation_id=generation.pk) is False
+    generation.refresh_from_db()
+    assert generation.unknown_since == noted  # counted from the first answer, not the latest
+    from animate.services.generations import generation_event
+
+    assert generation_event(generation)["unknown_since"] == noted.isoformat()
+
+
+def test_an_answer_about_the_task_clears_the_unknown_mark(
+    live_server, no_poll_chain, member, image_asset, video_asset
+):
+    from tests.livehelpers import submit, wait_for
+
+    generation = submit(member, image_asset, video_asset, positivePrompt="x [sandbox:drop,delay=30]")
+    generation = wait_for(generation, lambda g: g.status == "submitted")
+    Generation.objects.filter(pk=generation.pk).update(unknown_since=timezone.now() - timedelta(minutes=5))
+    assert ingest.generation_poll(generation_id=generation.pk) is False
+    generation.refresh_from_db()
+    assert generation.unknown_since is None and generation.status == "processing"
+
+
+def test_a_check_of_an_ended_run_never_fails_it_again(
+    live_server, no_poll_chain, member, image_asset, video_asset
+):
+    from tests.livehelpers import submit, wait_for
+
+    generation = submit(member, image_asset, video_asset, positivePrompt="x [sandbox:forget]")
+    generation = wait_for(generation, lambda g: g.status == "submitted")
+    Generation.objects.filter(pk=generation.pk).update(status="done", completed_at=timezone.now())
+    assert ingest.generation_poll(generation_id=generation.pk, check=True) is True
+    generation.refresh_from_db()
+    assert generation.status == "done" and generation.unknown_since is None

@@ -3,8 +3,9 @@ and poll results, it ends in the same state, outputs and ledger as applying each
 
 A run is what Runware does for a generation of ``numberResults`` n: k successes (0 <= k <= n), ended by
 an error when k < n. Its deliveries are one webhook per result plus any number of replays and
-``getResponse`` snapshots (cumulative, so a prefix of the results in Runware's order), in any order, with
-the worker draining the stored webhooks at arbitrary moments in between.
+``getResponse`` snapshots (cumulative, so a prefix of the results in Runware's order, while the rest still
+process), in any order, with the worker draining the stored webhooks at arbitrary moments in between; at
+the end, the poll that sees the task over (no result processing).
 """
 
 import base64
@@ -129,8 +130,10 @@ def test_any_interleaving_of_deliveries_ends_as_applying_each_result_once_in_ord
 ):
     run = data.draw(runs())
     reference, _ = _generation(team, member, image_asset, video_asset, run)
-    for item in run.items(str(reference.task_uuid), video_b64):
+    reference_items = run.items(str(reference.task_uuid), video_b64)
+    for item in reference_items:
         ingest.results_apply(generation_id=reference.pk, results=[spec.parse_result(item)])
+    ingest.response_apply(generation_id=reference.pk, results=[spec.parse_result(i) for i in reference_items])
 
     generation, secret = _generation(team, member, image_asset, video_asset, run)
     items = run.items(str(generation.task_uuid), video_b64)
@@ -139,12 +142,17 @@ def test_any_interleaving_of_deliveries_ends_as_applying_each_result_once_in_ord
             _webhook(generation, secret, items[step[1]])
         elif step[0] == "poll":
             snapshot = [{"taskUUID": str(generation.task_uuid), "status": "processing"}, *items[: step[1]]]
-            ingest.results_apply(
+            ingest.response_apply(
                 generation_id=generation.pk, results=[spec.parse_result(i) for i in snapshot]
             )
         else:
             ingest.webhook_events_drain(generation_id=generation.pk)
     ingest.webhook_events_drain(generation_id=generation.pk)  # the worker gets to every stored body
+    # The poll chain's look once Runware is done with the task: every result, none processing.
+    ingest.response_apply(generation_id=generation.pk, results=[spec.parse_result(i) for i in items])
 
     assert _final(generation) == _final(reference)
+    # Runware is done with the task, so the run has ended: done with its k results when k > 0.
+    assert generation.status == ("done" if run.successes else "failed")
+    assert generation.results_failed == run.number_results - len(run.successes)
     assert not WebhookEvent.objects.filter(generation=generation).exclude(anomaly="").exists()

@@ -143,3 +143,84 @@ def test_a_run_charged_without_its_result_says_so_in_the_list_and_on_its_page(
     assert '<span class="badge badge--charged" data-charge-flag>Charged, no result</span>' in listing
     assert '<span class="badge badge--charged" data-charge-flag>Charged, no result</span>' in detail
     assert "the charge stays in the ledger" in detail
+
+
+# --- run states -------------------------------------------------------------------------------------------
+
+
+def test_a_partial_run_reads_done_k_of_n_with_the_missing_results_error(
+    member_client, member, image_asset, video_asset
+):
+    generation = generation_for(
+        member,
+        image_asset,
+        video_asset,
+        status=Generation.Status.DONE,
+        number_results=3,
+        results_failed=1,
+        error_code="inferenceError",
+        error_message="Result 3 could not be generated.",
+    )
+    output_for(generation)
+    output_for(generation)
+    for name, kwargs in (("generation-list", {}), ("generation-detail", {"pk": generation.pk})):
+        html = member_client.get(reverse(name, kwargs=kwargs)).content.decode()
+        assert "badge--partial" in html and "Done — 2 of 3" in html
+        assert "Result 3 could not be generated." in html
+    detail = member_client.get(reverse("generation-detail", kwargs={"pk": generation.pk}))
+    done_step = next(step for step in detail.context["steps"] if step["key"] == "done")
+    assert done_step["label"] == "Done, some results failed"
+
+
+def test_every_step_shows_its_time_on_the_result_page(member_client, member, image_asset, video_asset):
+    from django.utils import timezone
+
+    now = timezone.now()
+    generation = generation_for(
+        member,
+        image_asset,
+        video_asset,
+        status=Generation.Status.DONE,
+        submitted_at=now,
+        processing_at=now,
+        receiving_at=now,
+        completed_at=now,
+    )
+    output_for(generation)
+    steps = member_client.get(reverse("generation-detail", kwargs={"pk": generation.pk})).context["steps"]
+    assert [step["key"] for step in steps] == ["queued", "submitted", "processing", "receiving", "done"]
+    assert all(step["time"] for step in steps)
+
+
+def test_admins_get_check_now_and_stop_waiting_on_a_run_and_members_do_not(
+    client, member_client, admin, member, image_asset, video_asset
+):
+    generation = generation_for(member, image_asset, video_asset, status=Generation.Status.PROCESSING)
+    url = reverse("generation-detail", kwargs={"pk": generation.pk})
+    assert b'id="check-now"' not in member_client.get(url).content
+    client.force_login(admin)
+    html = client.get(url).content.decode()
+    assert 'id="check-now"' in html and 'id="stop-waiting"' in html
+    assert reverse("api:generation-stop-waiting", kwargs={"pk": generation.pk}) in html
+    assert 'id="stopped-note" hidden' in html
+
+
+def test_a_stopped_run_says_the_charge_may_still_come(member_client, member, image_asset, video_asset):
+    generation = generation_for(
+        member,
+        image_asset,
+        video_asset,
+        status=Generation.Status.FAILED,
+        error_code="stoppedWaiting",
+        error_message="Stopped waiting by ada.",
+    )
+    html = member_client.get(reverse("generation-detail", kwargs={"pk": generation.pk})).content.decode()
+    assert 'id="stopped-note">' in html and "it may still finish this run and charge for it" in html
+
+
+def test_the_list_carries_each_runs_live_state_with_its_eta(member_client, member, image_asset, video_asset):
+    running = generation_for(member, image_asset, video_asset, status=Generation.Status.SUBMITTED)
+    response = member_client.get(reverse("generation-list"))
+    events = {event["id"]: event for event in response.context["events"]}
+    assert events[running.pk]["eta"]["basis"] == "default"
+    assert 'id="gen-events"' in response.content.decode()

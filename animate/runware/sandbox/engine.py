@@ -40,6 +40,9 @@ DEFAULT_BALANCE = Decimal("1000.00")
 DOCUMENTATION = "https://runware.ai/docs/models/alibaba-wan2-2-animate"
 # Runware's own wording for this code (docs/platform/errors); other injected codes get a generic text.
 ERROR_MESSAGES = {"timeoutProvider": "The external provider did not respond within the timeout window."}
+# What getResponse answers for a task the sandbox was told to forget (the `forget` fault): the code of
+# Runware's SDK for a task it has no record of.
+UNKNOWN_TASK_CODE = "taskFailedOrNotFound"
 UPLOAD_TYPES = (  # (magic test, extension, content type) for mediaStorage uploads
     (lambda head: head.startswith(b"\x89PNG\r\n\x1a\n"), "png", "image/png"),
     (lambda head: head.startswith(b"\xff\xd8\xff"), "jpg", "image/jpeg"),
@@ -100,6 +103,7 @@ class Sandbox:
         self._tasks: dict[str, TaskState] = {}
         self._submits: Counter[str] = Counter()
         self._media: dict[str, Media] = {}
+        self._forgotten: set[str] = set()
         self._spent = Decimal(0)
         # What was charged each UTC day, and for how many results: the answer to getUsageActivity.
         self._usage: dict[date, list[Any]] = {}
@@ -126,6 +130,12 @@ class Sandbox:
                 task, faults, base_url, [dict(processing) for _ in range(count)]
             )
         self._sweep()
+        if faults.forget:
+            # Accepted and acknowledged, then lost: no result, no webhook, and getResponse says so.
+            with self._lock:
+                del self._tasks[task_uuid]
+                self._forgotten.add(task_uuid)
+            return {"taskType": "videoInference", "taskUUID": task_uuid}
         if faults.delay:
             timer = threading.Timer(faults.delay, self._pool.submit, args=(self._run, task_uuid))
             timer.daemon = True
@@ -139,13 +149,19 @@ class Sandbox:
         with self._lock:
             return set(self._tasks)
 
+    def forgotten(self, task_uuid: str) -> bool:
+        """Whether the task was accepted and then forgotten (the ``forget`` fault)."""
+        with self._lock:
+            return task_uuid in self._forgotten
+
     def get_response(self, task_uuid: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Cumulative state: processing and successful results, then failures. Unknown UUIDs: nothing."""
         with self._lock:
             state = self._tasks.get(task_uuid)
             if state is None:
                 return [], []
-            return [dict(item) for item in state.results], [dict(item) for item in state.errors]
+            results = [dict(item) for item in state.results if item]  # a failed result's slot is empty
+            return results, [dict(item) for item in state.errors]
 
     # --- media ------------------------------------------------------------------------------------
 
@@ -267,7 +283,11 @@ class Sandbox:
         elif faults.order == "shuffle":
             random.Random(task["taskUUID"]).shuffle(order)
         base_seed = task.get("seed")
+        failing = faults.fail_result - 1 if 0 < faults.fail_result <= count and count > 1 else None
         for index in order:
+            if index == failing:
+                self._fail_one(state, courier, index)
+                continue
             seed = base_seed + index if isinstance(base_seed, int) else random.getrandbits(32)
             item, media = self._render_one(state, prepared, index=index, seed=seed)
             with self._lock:
@@ -344,6 +364,24 @@ class Sandbox:
         item["sandbox"] = _echo(task, request, index=index)
         return item, media
 
+    def _fail_one(self, state: TaskState, courier: Courier | None, index: int) -> None:
+        """One result of several fails (the ``fail_result`` fault): its item leaves the results and an error
+        item joins the errors, uncharged, while the others go on."""
+        item: dict[str, Any] = {
+            "taskType": "videoInference",
+            "taskUUID": state.task["taskUUID"],
+            "status": "error",
+            "code": "inferenceError",
+            "message": f"Result {index + 1} of {len(state.results)} could not be generated "
+            "(a sandbox fault).",
+            "documentation": documentation(),
+        }
+        with self._lock:
+            state.results[index] = {}
+            state.errors.append(item)
+        if courier is not None:
+            courier.failure(dict(item))
+
     def _fail(
         self, state: TaskState, courier: Courier | None, code: str, message: str, parameter: str | None
     ) -> None:
@@ -359,7 +397,7 @@ class Sandbox:
         if parameter:
             item["parameter"] = parameter
         with self._lock:
-            state.results = [result for result in state.results if result["status"] == "success"]
+            state.results = [result for result in state.results if result.get("status") == "success"]
             state.errors.append(item)
         if courier is not None:
             courier.failure(dict(item))

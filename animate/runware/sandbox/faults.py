@@ -46,6 +46,8 @@ class Faults:
     submit_timeout: float = 0.0  # first submit: task accepted, answer held back this many seconds
     error: str | None = None  # every task fails with this Runware error code
     error_after_success: bool = False  # results succeed, then the task reports an error as well
+    fail_result: int = 0  # with numberResults > 1, result number N (1-based) fails; the others succeed
+    forget: bool = False  # the task is accepted, then forgotten: getResponse answers taskFailedOrNotFound
     nsfw: bool = False  # NSFWContent true (when the task asked for a safety check)
     slow_download: int = 0  # the result's videoURL is served at this many bytes per second
     partial_download: bool = False  # the videoURL's connection closes after half the bytes
@@ -103,6 +105,8 @@ FAULTS: dict[str, Callable[[str | None], Any]] = {
     "submit_timeout": _seconds,
     "error": _error_code,
     "error_after_success": _flag,
+    "fail_result": lambda value: _positive_int(value, 1),
+    "forget": _flag,
     "nsfw": _flag,
     "slow_download": lambda value: _positive_int(value, DEFAULT_SLOW_BYTES_PER_SECOND),
     "partial_download": _flag,

@@ -16,7 +16,7 @@ from django.utils.crypto import constant_time_compare
 
 from animate.runware import spec
 from animate.runware.sandbox import outbound
-from animate.runware.sandbox.engine import ConflictError, documentation, sandbox
+from animate.runware.sandbox.engine import UNKNOWN_TASK_CODE, ConflictError, documentation, sandbox
 from animate.runware.sandbox.faults import FaultError, Faults, for_task
 from animate.runware.sandbox.inputs import InputError
 
@@ -215,6 +215,14 @@ def _get_response(task: dict[str, Any], reply: Reply) -> None:
     if not isinstance(task_uuid, str) or not task_uuid:
         reply.error(
             task, "missingTaskUUID", "getResponse needs the taskUUID of the task.", parameter="taskUUID"
+        )
+        return
+    if sandbox().forgotten(task_uuid):
+        reply.error(
+            task,
+            UNKNOWN_TASK_CODE,
+            "No task with this taskUUID was found (a sandbox fault: the task was forgotten).",
+            parameter="taskUUID",
         )
         return
     # An unknown taskUUID answers like a task with nothing to report yet (see docs/sandbox.md).
