@@ -56,6 +56,17 @@ def output_data(request: Request, output: Output) -> dict[str, Any]:
         "url": absolute_url(request, "media-output", output.pk),
         "poster": absolute_url(request, "media-output-poster", output.pk) if output.poster else None,
         "created_at": output.created_at,
+        "audio": output.audio,
+        "audio_note": output.audio_note,
+        "original": (
+            {
+                "url": absolute_url(request, "media-output-original", output.pk),
+                "sha256": output.original_sha256,
+                "size": output.original_size,
+            }
+            if output.original_file
+            else None
+        ),
     }
 
 
@@ -74,6 +85,7 @@ def generation_data(request: Request, generation: Generation) -> dict[str, Any]:
         "board": generation.board_id,
         "created_by": generation.created_by.get_username() if generation.created_by else None,
         "parameters": generation.parameters,
+        "keep_audio": generation.keep_audio,
         "number_results": generation.number_results,
         "estimated_cost": generation.estimated_cost,
         "actual_cost": generation.actual_cost,
@@ -235,6 +247,15 @@ class GenerationListApi(ApiView):
         board = object_id(
             required=False, allow_null=True, help_text="A board of your team that receives every result."
         )
+        keep_audio = serializers.BooleanField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="Keep the driving video's audio: each result gets the driving video's sound track "
+            "(the model's output is silent), its video stream copied unchanged; Runware's file is kept "
+            "too (`outputs[].original`). Default: on when the driving video has audio; ignored when it "
+            "has none.",
+        )
 
     @extend_schema(
         operation_id="generations_list",
@@ -293,6 +314,7 @@ class GenerationListApi(ApiView):
                 parent=parent,
                 board=board,
                 ip=client_ip(request.META),
+                keep_audio=data.get("keep_audio"),
             )
         except GenerationRejected as exc:
             raise exceptions.ValidationError(

@@ -115,8 +115,12 @@ def generation_create(
     parent: Generation | None = None,
     board: Board | None = None,
     ip: str | None = None,
+    keep_audio: bool | None = None,
 ) -> Generation:
     """Validate, price and save a queued generation; it is sent to Runware after the commit.
+
+    ``keep_audio`` (None: on) gives each result the driving video's sound; it has no effect, and is
+    stored off, when the driving video has none.
 
     ``board`` (of the same team) receives every result of the generation as it is stored. The quote is
     reserved against the team's and the member's budgets in the same transaction, under the team's lock;
@@ -156,6 +160,7 @@ def generation_create(
             estimated_cost=quote.estimate,
             reserved_cost=reserved,
             board=board,
+            keep_audio=video.has_audio and keep_audio is not False,
         )
         audit_record(
             action=AuditEvent.Action.GENERATION_SUBMITTED,

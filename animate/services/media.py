@@ -537,7 +537,7 @@ def windows_for(frames: int) -> int:
     return max(1, math.ceil(frames / WINDOW_FRAMES))
 
 
-def asset_warnings(asset: Asset, *, mode: str | None = None) -> list[str]:
+def asset_warnings(asset: Asset, *, mode: str | None = None, keep_audio: bool = True) -> list[str]:
     """Things about an input that are allowed but likely to disappoint with this model.
 
     Frame rate: the model renders 16 fps by default and accepts 4-60 fps; driving clips at a common
@@ -568,7 +568,8 @@ def asset_warnings(asset: Asset, *, mode: str | None = None) -> list[str]:
         )
     if mode == "replace":
         warnings_.append("Replace mode swaps one person: use a driving video with a single person in frame.")
-    if asset.has_audio:
+    if asset.has_audio and not keep_audio:
+        # With the run's "Keep the driving video's audio" on (its default), results get the sound back.
         warnings_.append("The driving video has sound; the model ignores audio, so results are silent.")
     return warnings_
 

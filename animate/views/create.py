@@ -76,6 +76,7 @@ def create(request: HttpRequest) -> HttpResponse:
         "parent": parent,
         "boards": boards_for(membership),
         "board_initial": parent.board_id if parent else None,
+        "keep_audio": parent.keep_audio if parent else True,
         "image_data": asset_payload(image, mode=mode) if image else None,
         "video_data": asset_payload(video, mode=mode) if video else None,
         "webhook_unreachable": not generations.public_base_url_reachable(),
@@ -203,6 +204,13 @@ def _headroom(membership: Any, amount: Any) -> dict[str, Any] | None:
     return headroom.as_dict() if headroom is not None else None
 
 
+def _keep_audio(value: Any) -> bool | None:
+    """The "Keep the driving video's audio" box: JSON true/false, a form's "on"/"off"; None when unsent."""
+    if value in (None, ""):
+        return None
+    return value is True or str(value).lower() in {"on", "true", "1"}
+
+
 @login_required
 @require_POST
 def generation_create(request: HttpRequest) -> JsonResponse:
@@ -250,6 +258,7 @@ def generation_create(request: HttpRequest) -> JsonResponse:
             parent=parent,
             board=board,
             ip=request_ip(request),
+            keep_audio=_keep_audio(body.get("keep_audio")),
         )
     except teams.NotAllowed as exc:
         return JsonResponse({"error": str(exc)}, status=403)

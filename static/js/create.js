@@ -73,7 +73,7 @@ function metaRows(asset) {
       ["Frame rate", `${formatNumber(asset.fps)} fps`],
       ["Frames", String(asset.frames ?? "—")],
       ["Codec", asset.codec || "—"],
-      ["Audio", asset.has_audio ? "Yes (ignored by the model)" : "None"],
+      ["Audio", asset.has_audio ? "Yes" : "None"],
       ["Windows", `${asset.windows} × 77 frames`],
     );
   } else {
@@ -102,6 +102,8 @@ function renderAsset(kind, asset) {
   meta.replaceChildren();
   preview.hidden = meta.hidden = !asset;
   renderWarnings(kind, asset ? asset.warnings : []);
+  // "Keep the driving video's audio" applies only to a clip that has some.
+  if (kind === "video") document.getElementById("keep-audio-field").hidden = !(asset && asset.has_audio);
   const current = box.querySelector("[data-current]");
   current.hidden = !asset;
   current.textContent = asset ? `Using ${asset.name || "the uploaded file"}. Choose another file to replace it.` : "";
@@ -582,6 +584,7 @@ form.addEventListener("submit", async (event) => {
     parent_id: hidden.parent.value ? Number(hidden.parent.value) : null,
     board_id: document.getElementById("board_id")?.value ? Number(document.getElementById("board_id").value) : null,
     choices: collectChoices(),
+    keep_audio: document.getElementById("keep-audio-field").hidden ? null : document.getElementById("keep_audio").checked,
   };
   try {
     const response = await fetch(urls.create, {
