@@ -567,3 +567,65 @@ def test_a_submit_is_recorded_in_the_audit_log_with_the_callers_address(
 
     audit = AuditEvent.objects.get(action="generation_submitted")
     assert audit.ip == "203.0.113.8" and audit.target_id == str(Generation.objects.get().pk)
+
+
+# --- the driving video's audio -------------------------------------------------------------------------
+
+
+def test_the_keep_audio_box_is_on_and_hidden_until_a_driving_video_with_sound_is_chosen(member_client):
+    html = member_client.get(reverse("create")).content.decode()
+
+    box = html[html.index('id="keep-audio-field"') :].split(">", 1)[0]
+    assert "hidden" in box
+    assert 'id="keep_audio" name="keep_audio" checked' in html
+    assert "Keep the driving video&#x27;s audio" in html or "Keep the driving video's audio" in html
+
+
+def test_a_rerun_of_a_clip_with_sound_shows_the_box_as_the_parent_had_it(
+    member_client, member, team, image_asset, tmp_path
+):
+    from tests.conftest import make_asset
+
+    clip = make_driving_video(
+        tmp_path / "talk.mp4", seconds=1.0, fps=8, width=160, height=240, with_audio=True
+    )
+    video = make_asset(team, member, "video", clip)
+    parent = generation_for(member, image_asset, video, keep_audio=False)
+
+    html = member_client.get(reverse("create") + f"?from={parent.pk}").content.decode()
+
+    box = html[html.index('id="keep-audio-field"') :].split(">", 1)[0]
+    assert "hidden" not in box
+    assert 'name="keep_audio" aria-describedby' in html  # not checked
+
+
+def test_the_silent_results_warning_is_gone_while_the_audio_is_kept(member_client, tmp_path):
+    clip = make_driving_video(
+        tmp_path / "talk.mp4", seconds=1.0, fps=8, width=160, height=240, with_audio=True
+    )
+    upload = SimpleUploadedFile("talk.mp4", clip.read_bytes(), content_type="video/mp4")
+
+    body = member_client.post(reverse("asset-upload"), {"kind": "video", "file": upload}).json()
+
+    assert body["has_audio"] is True
+    assert not any("silent" in warning for warning in body["warnings"])
+
+
+@pytest.mark.parametrize(("sent", "stored"), [(None, True), (True, True), (False, False)])
+def test_submitting_from_the_page_carries_the_keep_audio_choice(
+    member_client, member, team, image_asset, tmp_path, sent, stored
+):
+    from tests.conftest import make_asset
+
+    clip = make_driving_video(
+        tmp_path / "talk.mp4", seconds=1.0, fps=8, width=160, height=240, with_audio=True
+    )
+    video = make_asset(team, member, "video", clip)
+    body = {"image_id": image_asset.pk, "video_id": video.pk, "choices": {"resolution": "480p"}}
+    if sent is not None:
+        body["keep_audio"] = sent
+
+    response = post_json(member_client, "generation-create", body)
+
+    assert response.status_code == 201
+    assert Generation.objects.get().keep_audio is stored

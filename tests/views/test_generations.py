@@ -143,3 +143,42 @@ def test_a_run_charged_without_its_result_says_so_in_the_list_and_on_its_page(
     assert '<span class="badge badge--charged" data-charge-flag>Charged, no result</span>' in listing
     assert '<span class="badge badge--charged" data-charge-flag>Charged, no result</span>' in detail
     assert "the charge stays in the ledger" in detail
+
+
+# --- flagged results and sound --------------------------------------------------------------------------
+
+
+def test_a_flagged_result_plays_blurred_under_a_show_anyway_cover(
+    member_client, member, image_asset, video_asset
+):
+    generation = generation_for(member, image_asset, video_asset, status=Generation.Status.DONE)
+    flagged = output_for(generation, nsfw=True)
+    clean = output_for(generation, nsfw=False)
+
+    html = member_client.get(reverse("generation-detail", kwargs={"pk": generation.pk})).content.decode()
+
+    def block(output):
+        start = html.index(f'data-output-id="{output.pk}"')
+        return html[start : html.index("output-bar", start)]
+
+    assert 'class="media-frame is-nsfw" data-nsfw-frame' in block(flagged)
+    assert "data-reveal>Show anyway</button>" in block(flagged)
+    assert "is-nsfw" not in block(clean) and "data-reveal" not in block(clean)
+    assert 'src="/static/js/detail.js"' in html or "js/detail.js" in html
+
+
+def test_a_result_with_the_driving_audio_offers_runware_s_original_and_a_failure_says_why(
+    member_client, member, image_asset, video_asset
+):
+    generation = generation_for(
+        member, image_asset, video_asset, status=Generation.Status.DONE, keep_audio=True
+    )
+    kept = output_for(generation, audio="kept", original_file="teams/1/outputs/x/original.mp4")
+    failed = output_for(generation, audio="failed", audio_note="Audio could not be added: no audio track.")
+
+    html = member_client.get(reverse("generation-detail", kwargs={"pk": generation.pk})).content.decode()
+
+    assert f'href="{reverse("media-output-original", kwargs={"pk": kept.pk})}?download=1"' in html
+    assert "With the driving video's sound" in html
+    assert "Audio could not be added: no audio track. This is Runware's silent file." in html
+    assert reverse("media-output-original", kwargs={"pk": failed.pk}) not in html
