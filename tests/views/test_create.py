@@ -578,7 +578,8 @@ def test_the_keep_audio_box_is_on_and_hidden_until_a_driving_video_with_sound_is
     box = html[html.index('id="keep-audio-field"') :].split(">", 1)[0]
     assert "hidden" in box
     assert 'id="keep_audio" name="keep_audio" checked' in html
-    assert "Keep the driving video&#x27;s audio" in html or "Keep the driving video's audio" in html
+    # Not "driving video": that label belongs to the upload input alone.
+    assert "Keep the driving clip's audio</label>" in html
 
 
 def test_a_rerun_of_a_clip_with_sound_shows_the_box_as_the_parent_had_it(
