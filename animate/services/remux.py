@@ -154,7 +154,7 @@ def _remux(picture: Any, sound: Any, target: Path, container: str) -> Remuxed:
             audio_out, sample_rate = _encoder(out, rules, audio_in)
             total = round(length * sample_rate)
             audio_packets = _encoded_packets(sound, audio_in, audio_out, origin=origin, total=total)
-            audio_seconds, codec = total / sample_rate, audio_out.codec_context.name
+            audio_seconds, codec = total / sample_rate, audio_out.codec_context.codec.canonical_name
         video_packets = ((_decode_time(p), 0, p) for p in _packets_of(picture, video_in))
         timed_audio = ((_decode_time(p), 1, p) for p in audio_packets)
         # Merged by decoding time so the muxer interleaves as it goes instead of holding a whole track.
