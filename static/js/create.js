@@ -2,6 +2,7 @@
 
 import { generationState, ingest, subscribe } from "./live.js";
 import { renderStatus } from "./status.js";
+import { decorateOutput, revealFlagged } from "./output-extras.js";
 
 const form = document.getElementById("create-form");
 const urls = {
@@ -511,6 +512,7 @@ const runsCard = document.getElementById("runs-card");
 const runs = document.getElementById("runs");
 const cardTemplate = document.getElementById("status-card-template");
 const cards = new Map();
+revealFlagged(runs);
 
 function card(id) {
   if (cards.has(id)) return cards.get(id);
@@ -549,7 +551,13 @@ function addOutput(id, output) {
   link.href = node.querySelector("[data-link]").getAttribute("href");
   link.textContent = "Open result";
   caption.append(link, document.createTextNode(output.nsfw ? " · NSFW flagged" : ""));
-  figure.append(video, caption);
+  // A flagged result plays blurred under a "Show anyway" cover, as on the result page.
+  const frame = document.createElement("div");
+  frame.className = "media-frame";
+  frame.dataset.nsfwFrame = "";
+  frame.append(video);
+  figure.append(frame, caption);
+  decorateOutput(figure, output);
   holder.append(figure);
 }
 

@@ -13,7 +13,9 @@ function cover() {
   const text = document.createElement("p");
   const strong = document.createElement("strong");
   strong.textContent = COVER_TEXT[0];
-  text.append(strong, document.createElement("br"), COVER_TEXT[1]);
+  const more = document.createElement("span");
+  more.textContent = COVER_TEXT[1];
+  text.append(strong, document.createElement("br"), more);
   const button = document.createElement("button");
   button.type = "button";
   button.className = "button button--small";

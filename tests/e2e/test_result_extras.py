@@ -119,3 +119,39 @@ def test_the_keep_audio_box_appears_for_a_driving_video_with_sound_only(
     warnings = page.locator("[data-dropzone=video] [data-warnings]")
     expect(warnings).not_to_contain_text("silent")
     context.close()
+
+
+def test_a_flagged_result_in_a_run_card_on_the_create_page_is_blurred_until_show_anyway(
+    live_server, settings, browser, artifacts, member, tmp_path
+):
+    from tests.livehelpers import fast_settings
+
+    fast_settings(settings)
+    image = make_character_png(tmp_path / "hero.png", width=240, height=360)
+    clip = make_driving_video(tmp_path / "moves.mp4", seconds=1, fps=8, width=240, height=360)
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    _login(page, live_server, "mia", "pw-mia")
+    page.get_by_label("Character image").set_input_files(str(image))
+    page.get_by_label("Driving video").set_input_files(str(clip))
+    page.get_by_label(re.compile("^Size", re.I)).first.select_option("480p")
+    # The sandbox flags results of tasks that ask for a safety check when told to.
+    page.get_by_label("Prompt", exact=True).fill("a dance [sandbox:nsfw]")
+    page.locator("#advanced summary").click()
+    page.get_by_label("Check content").check()
+    submit = page.get_by_role("button", name="Generate")
+    expect(submit).to_be_enabled(timeout=15_000)
+    submit.click()
+
+    card = page.locator(".status-card").first
+    expect(card).to_contain_text(re.compile("done", re.I), timeout=90_000)
+    frame = card.locator("[data-nsfw-frame]").first
+    expect(frame.get_by_role("button", name="Show anyway")).to_be_visible(timeout=20_000)
+    assert "blur" in frame.locator("video").evaluate("(v) => getComputedStyle(v).filter")
+    card.screenshot(path=str(artifacts / "create-run-card-nsfw-390x844.png"))
+
+    frame.get_by_role("button", name="Show anyway").click()
+
+    expect(frame.get_by_role("button", name="Show anyway")).to_have_count(0)
+    assert frame.locator("video").evaluate("(v) => getComputedStyle(v).filter") == "none"
+    context.close()
