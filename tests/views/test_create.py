@@ -630,3 +630,11 @@ def test_submitting_from_the_page_carries_the_keep_audio_choice(
 
     assert response.status_code == 201
     assert Generation.objects.get().keep_audio is stored
+
+
+def test_the_create_page_loads_the_notifier_before_its_own_script(member_client, member):
+    html = member_client.get(reverse("create")).content.decode()
+
+    notifier = html.index('<script type="module" src="/static/js/notify.js"></script>')
+    assert notifier < html.index('src="/static/js/create.js"')
+    assert f'data-notify-control data-user-id="{member.pk}" hidden' in html

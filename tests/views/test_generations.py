@@ -182,3 +182,15 @@ def test_a_result_with_the_driving_audio_offers_runware_s_original_and_a_failure
     assert "With the driving video's sound" in html
     assert "Audio could not be added: no audio track. This is Runware's silent file." in html
     assert reverse("media-output-original", kwargs={"pk": failed.pk}) not in html
+
+
+def test_the_generation_pages_load_the_notifier_as_a_module_with_its_control(
+    member_client, member, image_asset, video_asset
+):
+    generation = generation_for(member, image_asset, video_asset)
+
+    for url in (reverse("generation-list"), reverse("generation-detail", kwargs={"pk": generation.pk})):
+        html = member_client.get(url).content.decode()
+        assert '<script type="module" src="/static/js/notify.js"></script>' in html
+        assert f'data-notify-control data-user-id="{member.pk}" hidden' in html
+        assert "Notify me when runs finish</button>" in html
