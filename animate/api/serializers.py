@@ -37,6 +37,9 @@ class AssetSerializer(serializers.Serializer):
     duration = serializers.FloatField(allow_null=True, help_text="Seconds; videos only.")
     codec = serializers.CharField(allow_blank=True)
     has_audio = serializers.BooleanField()
+    audio_codec = serializers.CharField(
+        allow_blank=True, help_text='Codec of the audio track ("aac", "opus"...); empty without one.'
+    )
     windows = serializers.IntegerField(
         allow_null=True,
         help_text="Videos only: how many 77-frame windows the model runs over the driving video.",

@@ -101,6 +101,8 @@ class VideoInfo:
     duration: float
     has_audio: bool
     content_type: str
+    # FFmpeg's name of the first audio track's codec ("aac", "opus"...); blank without audio.
+    audio_codec: str = ""
 
     @property
     def extension(self) -> str:
@@ -281,6 +283,7 @@ def _probe_open_video(container: Any, field: str) -> VideoInfo:
         duration=round(duration, 3),
         has_audio=bool(container.streams.audio),
         content_type=VIDEO_CONTAINERS[kind][0],
+        audio_codec=container.streams.audio[0].codec_context.name[:32] if container.streams.audio else "",
     )
 
 
@@ -470,7 +473,7 @@ def _apply_video_info(instance: Asset | Output, info: VideoInfo) -> None:
     instance.fps, instance.frames, instance.duration = info.fps, info.frames, info.duration
     instance.codec, instance.container = info.codec, info.container
     if isinstance(instance, Asset):
-        instance.has_audio = info.has_audio
+        instance.has_audio, instance.audio_codec = info.has_audio, info.audio_codec
 
 
 def output_store(
@@ -592,6 +595,7 @@ def asset_summary(asset: Asset, *, mode: str | None = None) -> dict[str, Any]:
         "duration": asset.duration,
         "codec": asset.codec,
         "has_audio": asset.has_audio,
+        "audio_codec": asset.audio_codec,
         "windows": windows_for(asset.frames or 0) if is_video else None,
         "warnings": asset_warnings(asset, mode=mode),
     }

@@ -74,7 +74,7 @@ function metaRows(asset) {
       ["Frame rate", `${formatNumber(asset.fps)} fps`],
       ["Frames", String(asset.frames ?? "—")],
       ["Codec", asset.codec || "—"],
-      ["Audio", asset.has_audio ? "Yes" : "None"],
+      ["Audio", asset.has_audio ? `Yes${asset.audio_codec ? ` (${asset.audio_codec})` : ""}` : "None"],
       ["Windows", `${asset.windows} × 77 frames`],
     );
   } else {

@@ -116,6 +116,7 @@ def test_the_keep_audio_box_appears_for_a_driving_video_with_sound_only(
     page.get_by_label("Driving video").set_input_files(str(talking))
     expect(box).to_be_visible(timeout=20_000)
     expect(box).to_be_checked()
+    expect(page.locator("[data-dropzone=video] [data-meta]")).to_contain_text("Yes (aac)")
     warnings = page.locator("[data-dropzone=video] [data-warnings]")
     expect(warnings).not_to_contain_text("silent")
     context.close()

@@ -237,7 +237,7 @@ def test_probe_video_reads_webm_and_counts_frames_the_container_does_not_record(
 def test_probe_video_notices_an_audio_track(src):
     info = probe_video(make_driving_video(src / "talk.mp4", seconds=1, fps=8, with_audio=True))
 
-    assert info.has_audio is True
+    assert (info.has_audio, info.audio_codec) == (True, "aac")
 
 
 def test_probe_video_judges_content_not_the_file_name(src):

@@ -608,7 +608,7 @@ def test_the_silent_results_warning_is_gone_while_the_audio_is_kept(member_clien
 
     body = member_client.post(reverse("asset-upload"), {"kind": "video", "file": upload}).json()
 
-    assert body["has_audio"] is True
+    assert (body["has_audio"], body["audio_codec"]) == (True, "aac")
     assert not any("silent" in warning for warning in body["warnings"])
 
 
