@@ -42,6 +42,7 @@ urlpatterns = [
     path("m/assets/<int:pk>/poster", media.asset_poster, name="media-asset-poster"),
     path("m/outputs/<int:pk>/file", media.output_file, name="media-output"),
     path("m/outputs/<int:pk>/poster", media.output_poster, name="media-output-poster"),
+    path("m/outputs/<int:pk>/original", media.output_original, name="media-output-original"),
     path("m/signed/<str:token>/<str:filename>", media.signed_asset_file, name="media-signed"),
     # costs (admins): spend dashboard, ledger export, budgets, adjustments, reconciliation
     path("costs/", costs.dashboard, name="costs"),

@@ -69,6 +69,17 @@ def output_data(request: Request, output: Output) -> dict[str, Any]:
         "url": absolute_url(request, "media-output", output.pk),
         "poster": absolute_url(request, "media-output-poster", output.pk) if output.poster else None,
         "created_at": output.created_at,
+        "audio": output.audio,
+        "audio_note": output.audio_note,
+        "original": (
+            {
+                "url": absolute_url(request, "media-output-original", output.pk),
+                "sha256": output.original_sha256,
+                "size": output.original_size,
+            }
+            if output.original_file
+            else None
+        ),
     }
 
 
@@ -87,6 +98,7 @@ def generation_data(request: Request, generation: Generation) -> dict[str, Any]:
         "board": generation.board_id,
         "created_by": generation.created_by.get_username() if generation.created_by else None,
         "parameters": generation.parameters,
+        "keep_audio": generation.keep_audio,
         "number_results": generation.number_results,
         "estimated_cost": generation.estimated_cost,
         "actual_cost": generation.actual_cost,
@@ -262,6 +274,13 @@ class QuoteApi(ApiView):
             required=False, allow_null=True, help_text="Driving video asset id; needed for a price."
         )
         parameters = ParametersField()
+        keep_audio = serializers.BooleanField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="As on submit (null: on): off, the driving video's warnings say that its sound will "
+            "not reach the results.",
+        )
 
     @extend_schema(
         operation_id="quote",
@@ -287,7 +306,9 @@ class QuoteApi(ApiView):
         quote = generation_quote(choices=data["parameters"], video=assets["video"])
         for field, asset in assets.items():
             if asset is not None:
-                warnings[field] = asset_warnings(asset, mode=chosen_mode(quote.task))
+                warnings[field] = asset_warnings(
+                    asset, mode=chosen_mode(quote.task), keep_audio=data["keep_audio"] is not False
+                )
         for key, message in problem_entries(quote.problems).items():
             problems.setdefault(key, message)
         earlier = None
@@ -367,6 +388,15 @@ class GenerationListApi(ApiView):
             default=False,
             help_text="Run it even though the team already ran the same job (same input files, parameters "
             "and explicit seed). Without it such a submit is answered 409 naming the earlier run.",
+        )
+        keep_audio = serializers.BooleanField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="Keep the driving video's audio: each result gets the driving video's sound track "
+            "(the model's output is silent), its video stream copied unchanged; Runware's file is kept "
+            "too (`outputs[].original`). Default: on when the driving video has audio; ignored when it "
+            "has none.",
         )
 
     @extend_schema(
@@ -452,6 +482,7 @@ class GenerationListApi(ApiView):
             "preset": preset,
             "confirm_duplicate": data["confirm_duplicate"],
             "ip": client_ip(request.META),
+            "keep_audio": data.get("keep_audio"),
         }
         replayed = False
         try:

@@ -7,7 +7,7 @@ with four decimals ("0.0300"), never a float.
 
 from rest_framework import serializers
 
-from animate.models import Asset, Generation
+from animate.models import Asset, Generation, Output
 
 MONEY = {"max_digits": 12, "decimal_places": 4, "coerce_to_string": True}
 
@@ -37,6 +37,9 @@ class AssetSerializer(serializers.Serializer):
     duration = serializers.FloatField(allow_null=True, help_text="Seconds; videos only.")
     codec = serializers.CharField(allow_blank=True)
     has_audio = serializers.BooleanField()
+    audio_codec = serializers.CharField(
+        allow_blank=True, help_text='Codec of the audio track ("aac", "opus"...); empty without one.'
+    )
     windows = serializers.IntegerField(
         allow_null=True,
         help_text="Videos only: how many 77-frame windows the model runs over the driving video.",
@@ -156,6 +159,12 @@ class QuoteSerializer(serializers.Serializer):
     )
 
 
+class OutputOriginalSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="Absolute URL of Runware's file (needs the same authentication).")
+    sha256 = serializers.CharField()
+    size = serializers.IntegerField(allow_null=True, help_text="Bytes.")
+
+
 class OutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     video_uuid = serializers.UUIDField()
@@ -172,6 +181,15 @@ class OutputSerializer(serializers.Serializer):
     url = serializers.URLField(help_text="Absolute URL of the stored video (needs the same authentication).")
     poster = serializers.URLField(allow_null=True)
     created_at = serializers.DateTimeField()
+    audio = serializers.ChoiceField(
+        choices=Output.Audio.choices,
+        help_text="`kept`: `url` holds Runware's video with the driving video's audio added; `failed`: it "
+        "could not be added (`audio_note` says why) and `url` is Runware's file; `provider`: as delivered.",
+    )
+    audio_note = serializers.CharField(allow_blank=True)
+    original = OutputOriginalSerializer(
+        allow_null=True, help_text="Runware's own file, when `url` is the copy with audio; else null."
+    )
 
 
 class GenerationErrorSerializer(serializers.Serializer):
@@ -203,6 +221,7 @@ class GenerationSerializer(serializers.Serializer):
     parameters = serializers.JSONField(
         help_text="The spec parameters chosen, flat, named as Runware names them."
     )
+    keep_audio = serializers.BooleanField(help_text="Results get the driving video's audio.")
     number_results = serializers.IntegerField()
     estimated_cost = serializers.DecimalField(**MONEY)
     actual_cost = serializers.DecimalField(

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, TextChoices
 
 from animate.models.media import Asset, output_upload_to, poster_upload_to
 from animate.models.teams import Team
@@ -104,6 +104,9 @@ class Generation(models.Model):
     preset = models.ForeignKey(
         "animate.Preset", on_delete=models.SET_NULL, null=True, blank=True, related_name="generations"
     )
+    # Each stored result gets the driving video's audio back (the model's output is silent); set at
+    # submit time, on by default when the driving video has a sound track (animate.services.remux).
+    keep_audio = models.BooleanField(default=False)
     # Archived generations leave the gallery's default view; they stay in the ledger and audit log.
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -195,6 +198,11 @@ class Generation(models.Model):
 
 
 class Output(models.Model):
+    class Audio(TextChoices):
+        PROVIDER = "provider", "As delivered (silent)"
+        KEPT = "kept", "Driving video's audio"
+        FAILED = "failed", "Audio could not be added"
+
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="outputs")
     generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="outputs")
     video_uuid = models.UUIDField()
@@ -213,6 +221,14 @@ class Output(models.Model):
     seed = models.BigIntegerField(null=True, blank=True)
     nsfw = models.BooleanField(default=False)
     cost = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    # ``file`` (with ``sha256`` and ``size``) is what people play and download. When the driving video's
+    # audio was added, ``file`` is that re-muxed copy and Runware's own file stays in ``original_file``
+    # (the ledger and reconciliation speak of that one); otherwise ``file`` is Runware's and these are blank.
+    audio = models.CharField(max_length=16, choices=Audio.choices, default=Audio.PROVIDER)
+    audio_note = models.CharField(max_length=255, blank=True)
+    original_file = models.FileField(max_length=255, blank=True)
+    original_sha256 = models.CharField(max_length=64, blank=True)
+    original_size = models.BigIntegerField(null=True, blank=True)
     # Archived outputs leave the gallery's default view; purged ones have had their stored files
     # deleted (``file`` and ``poster`` are then empty). Neither ever deletes the row.
     archived_at = models.DateTimeField(null=True, blank=True)
@@ -227,6 +243,11 @@ class Output(models.Model):
             models.CheckConstraint(
                 condition=Q(purged_at__isnull=True) | Q(archived_at__isnull=False),
                 name="output_purged_only_when_archived",
+            ),
+            # Runware's file is never dropped for the re-muxed one (until an admin purges both).
+            models.CheckConstraint(
+                condition=~Q(audio="kept") | ~Q(original_file="") | Q(purged_at__isnull=False),
+                name="output_kept_audio_keeps_the_original",
             ),
         ]
         indexes = [models.Index(fields=["team", "-created_at"])]

@@ -52,6 +52,8 @@ class Asset(models.Model):
     codec = models.CharField(max_length=32, blank=True)
     container = models.CharField(max_length=32, blank=True)
     has_audio = models.BooleanField(default=False)
+    # Whether results can carry this sound as it is or need it transcoded (animate.services.remux).
+    audio_codec = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

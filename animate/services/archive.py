@@ -109,10 +109,11 @@ def archive_purge(
         for output in locked:
             if output.purged_at is not None:
                 continue
-            names = [name for name in (output.file.name, output.poster.name) if name]
+            stored = (output.file.name, output.poster.name, output.original_file.name)
+            names = [name for name in stored if name]
             files += [(output.file.storage, name) for name in names]
-            output.file, output.poster, output.purged_at = "", "", now
-            output.save(update_fields=["file", "poster", "purged_at"])
+            output.file, output.poster, output.original_file, output.purged_at = "", "", "", now
+            output.save(update_fields=["file", "poster", "original_file", "purged_at"])
             audit_record(
                 action=AuditEvent.Action.PURGED,
                 team=membership.team_id,

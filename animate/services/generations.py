@@ -214,8 +214,12 @@ def generation_create(
     idempotency_key: str = "",
     request_fingerprint: str = "",
     ip: str | None = None,
+    keep_audio: bool | None = None,
 ) -> Generation:
     """Validate, price and save a queued generation; it is sent to Runware after the commit.
+
+    ``keep_audio`` (None: on) gives each result the driving video's sound; it has no effect, and is
+    stored off, when the driving video has none.
 
     ``board`` (of the same team) receives every result of the generation as it is stored. The quote is
     reserved against the team's and the member's budgets in the same transaction, under the team's lock;
@@ -266,6 +270,7 @@ def generation_create(
             idempotency_key=idempotency_key,
             request_fingerprint=request_fingerprint,
             job_fingerprint=fingerprint,
+            keep_audio=video.has_audio and keep_audio is not False,
         )
         audit_record(
             action=AuditEvent.Action.GENERATION_SUBMITTED,

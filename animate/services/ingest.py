@@ -37,7 +37,7 @@ from django.utils import timezone
 from animate import events
 from animate.models import CostEntry, Generation, Output, WebhookEvent
 from animate.runware import spec
-from animate.services import boards, budgets, generations, ledger
+from animate.services import boards, budgets, generations, ledger, remux
 from animate.services.downloads import (
     DownloadFailed,
     DownloadRejected,
@@ -563,6 +563,8 @@ def result_ingest(*, generation_id: int, result: spec.VideoResult) -> str:
                 error_message=exc.message,
             )
             raise
+        # Outside any transaction, before the result is announced; never raises (Runware's file stays).
+        output = remux.output_audio_attach(output=output)
     _record(generation_id=generation_id, output=output, announce=created)
     return CREATED if created else DUPLICATE
 
@@ -662,6 +664,11 @@ def output_event(output: Output) -> dict[str, Any]:
             "width": output.width,
             "height": output.height,
             "duration": output.duration,
+            "audio": output.audio,
+            "audio_note": output.audio_note,
+            "original": reverse("media-output-original", kwargs={"pk": output.pk})
+            if output.original_file
+            else None,
         },
     }
 

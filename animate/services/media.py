@@ -101,6 +101,8 @@ class VideoInfo:
     duration: float
     has_audio: bool
     content_type: str
+    # FFmpeg's name of the first audio track's codec ("aac", "opus"...); blank without audio.
+    audio_codec: str = ""
 
     @property
     def extension(self) -> str:
@@ -281,6 +283,7 @@ def _probe_open_video(container: Any, field: str) -> VideoInfo:
         duration=round(duration, 3),
         has_audio=bool(container.streams.audio),
         content_type=VIDEO_CONTAINERS[kind][0],
+        audio_codec=container.streams.audio[0].codec_context.name[:32] if container.streams.audio else "",
     )
 
 
@@ -470,7 +473,7 @@ def _apply_video_info(instance: Asset | Output, info: VideoInfo) -> None:
     instance.fps, instance.frames, instance.duration = info.fps, info.frames, info.duration
     instance.codec, instance.container = info.codec, info.container
     if isinstance(instance, Asset):
-        instance.has_audio = info.has_audio
+        instance.has_audio, instance.audio_codec = info.has_audio, info.audio_codec
 
 
 def output_store(
@@ -537,7 +540,7 @@ def windows_for(frames: int) -> int:
     return max(1, math.ceil(frames / WINDOW_FRAMES))
 
 
-def asset_warnings(asset: Asset, *, mode: str | None = None) -> list[str]:
+def asset_warnings(asset: Asset, *, mode: str | None = None, keep_audio: bool = True) -> list[str]:
     """Things about an input that are allowed but likely to disappoint with this model.
 
     Frame rate: the model renders 16 fps by default and accepts 4-60 fps; driving clips at a common
@@ -568,7 +571,8 @@ def asset_warnings(asset: Asset, *, mode: str | None = None) -> list[str]:
         )
     if mode == "replace":
         warnings_.append("Replace mode swaps one person: use a driving video with a single person in frame.")
-    if asset.has_audio:
+    if asset.has_audio and not keep_audio:
+        # With the run's "Keep the driving video's audio" on (its default), results get the sound back.
         warnings_.append("The driving video has sound; the model ignores audio, so results are silent.")
     return warnings_
 
@@ -591,6 +595,7 @@ def asset_summary(asset: Asset, *, mode: str | None = None) -> dict[str, Any]:
         "duration": asset.duration,
         "codec": asset.codec,
         "has_audio": asset.has_audio,
+        "audio_codec": asset.audio_codec,
         "windows": windows_for(asset.frames or 0) if is_video else None,
         "warnings": asset_warnings(asset, mode=mode),
     }

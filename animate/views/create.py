@@ -58,6 +58,7 @@ def create(request: HttpRequest) -> HttpResponse:
         "parent": parent,
         "boards": boards_for(membership),
         "board_initial": parent.board_id if parent else None,
+        "keep_audio": parent.keep_audio if parent else True,
         "image_data": asset_payload(image, mode=mode) if image else None,
         "video_data": asset_payload(video, mode=mode) if video else None,
         "webhook_unreachable": not generations.public_base_url_reachable(),

@@ -238,6 +238,23 @@ def output_file(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 
 @require_safe
+def output_original(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """Runware's own file of a result whose played file got the driving video's audio (404 otherwise)."""
+    output: Output = _for_member(request, Output, pk)
+    name = (
+        f"animate-{output.generation_id}-{output.video_uuid}-runware{Path(output.original_file.name).suffix}"
+    )
+    return _serve(
+        request,
+        output.original_file,
+        content_type=output.content_type,
+        filename=name,
+        etag=output.original_sha256,
+        cache=MEMBER_CACHE,
+    )
+
+
+@require_safe
 def output_poster(request: HttpRequest, pk: int) -> HttpResponseBase:
     return serve_output(request, _for_member(request, Output, pk), poster=True, cache=MEMBER_CACHE)
 

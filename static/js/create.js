@@ -88,7 +88,7 @@ function metaRows(asset) {
       ["Frame rate", `${formatNumber(asset.fps)} fps`],
       ["Frames", String(asset.frames ?? "—")],
       ["Codec", asset.codec || "—"],
-      ["Audio", asset.has_audio ? "Yes (ignored by the model)" : "None"],
+      ["Audio", asset.has_audio ? `Yes${asset.audio_codec ? ` (${asset.audio_codec})` : ""}` : "None"],
       ["Windows", `${asset.windows} × 77 frames`],
     );
   } else {
@@ -117,6 +117,8 @@ function renderAsset(kind, asset) {
   meta.replaceChildren();
   preview.hidden = meta.hidden = !asset;
   renderWarnings(kind, asset ? asset.warnings : []);
+  // "Keep the driving video's audio" applies only to a clip that has some.
+  if (kind === "video") document.getElementById("keep-audio-field").hidden = !(asset && asset.has_audio);
   const current = box.querySelector("[data-current]");
   current.hidden = !asset;
   current.textContent = asset ? `Using ${asset.name || "the uploaded file"}. Choose another file to replace it.` : "";
@@ -568,7 +570,13 @@ function quoteBody() {
     video: hidden.video.value ? Number(hidden.video.value) : null,
     image: hidden.image.value ? Number(hidden.image.value) : null,
     parameters: collectChoices(),
+    keep_audio: keepAudio(),
   };
+}
+
+/** The "Keep the driving clip's audio" box; null when the driving video has no sound to keep. */
+function keepAudio() {
+  return document.getElementById("keep-audio-field").hidden ? null : document.getElementById("keep_audio").checked;
 }
 
 async function requestQuote() {
@@ -693,6 +701,7 @@ form.addEventListener("submit", async (event) => {
     preset: state.preset ? state.preset.id : null,
     parameters: collectChoices(),
     confirm_duplicate: Boolean(state.duplicate) && confirmDuplicate.checked,
+    keep_audio: keepAudio(),
   };
   try {
     const response = await fetch(urls.create, {

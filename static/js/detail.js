@@ -3,6 +3,7 @@
 import { ingest, subscribe } from "./live.js";
 import { localizeTimes, money, renderStatus } from "./status.js";
 import { createSync } from "./sync.js";
+import { decorateOutput, revealFlagged } from "./output-extras.js";
 
 const root = document.getElementById("detail");
 const id = Number(root.dataset.generationId);
@@ -13,6 +14,7 @@ const toggle = document.getElementById("sync-toggle");
 const sync = createSync(driving, { enabled: () => toggle.checked });
 
 outputs.querySelectorAll("[data-output-video]").forEach((video) => sync.attach(video));
+revealFlagged(outputs);
 toggle.addEventListener("change", () => {
   if (!toggle.checked) driving.pause();
 });
@@ -40,6 +42,7 @@ function addOutput(output) {
     nsfw.append(strong);
   }
   node.querySelector("[data-download]").href = `${output.url}?download=1`;
+  decorateOutput(node, output);
   outputs.insertBefore(node, document.getElementById("waiting"));
   sync.attach(video);
   toggle.closest("label").hidden = false;

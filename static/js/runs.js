@@ -8,6 +8,7 @@
 
 import { api, ApiError } from "./api.js";
 import { generationState, subscribe } from "./live.js";
+import { decorateOutput, revealFlagged } from "./output-extras.js";
 import { renderStatus } from "./status.js";
 
 const RECENT_ENDED = 5; // ended runs shown after a reload, newest first
@@ -18,6 +19,7 @@ const userId = Number(runsCard?.dataset.userId);
 const dismissUrl = runsCard?.dataset.dismissUrl || "";
 const cards = new Map();
 const dismissed = new Set();
+if (runs) revealFlagged(runs);
 
 function ended(event) {
   return event.status === "done" || event.status === "failed";
@@ -86,7 +88,13 @@ function addOutput(id, output) {
   link.href = node.querySelector("[data-link]").getAttribute("href");
   link.textContent = "Open result";
   caption.append(link, document.createTextNode(output.nsfw ? " · NSFW flagged" : ""));
-  figure.append(video, caption);
+  // A flagged result plays blurred under a "Show anyway" cover, as on the result page.
+  const frame = document.createElement("div");
+  frame.className = "media-frame";
+  frame.dataset.nsfwFrame = "";
+  frame.append(video);
+  figure.append(frame, caption);
+  decorateOutput(figure, output);
   holder.append(figure);
 }
 

@@ -346,6 +346,9 @@ def test_a_generation_shows_its_outputs_with_absolute_urls_and_string_money(api,
             "url": f"http://testserver/m/outputs/{output.pk}/file",
             "poster": f"http://testserver/m/outputs/{output.pk}/poster",
             "created_at": body["outputs"][0]["created_at"],
+            "audio": "provider",
+            "audio_note": "",
+            "original": None,
         }
     ]
 
@@ -829,3 +832,71 @@ def test_a_partial_run_reads_done_k_of_n_with_its_error(api, team, creator, imag
     assert (body["status"], body["status_label"], body["results_failed"]) == ("done", "Done — 2 of 3", 1)
     assert body["error"] == {"code": "inferenceError", "message": "Result 2 failed."}
     assert len(body["outputs"]) == 2 and "receiving" in body["timestamps"]
+# --- the driving video's audio -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def video_with_sound(team, creator, tmp_path):
+    from animate.samples import make_driving_video
+    from tests.api.conftest import stored_asset
+
+    clip = make_driving_video(
+        tmp_path / "talking.mp4", seconds=1.0, fps=8, width=160, height=240, with_audio=True
+    )
+    return stored_asset(team, creator, "video", clip)
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"), [({}, True), ({"keep_audio": True}, True), ({"keep_audio": False}, False)]
+)
+def test_keep_audio_is_on_by_default_for_a_driving_video_with_sound(
+    api, image, video_with_sound, sent, stored
+):
+    body = {"image": image.pk, "video": video_with_sound.pk, "parameters": {"resolution": "480p"}, **sent}
+
+    response = api.post(GENERATIONS, body, format="json")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["keep_audio"] is stored
+    assert Generation.objects.get(pk=response.json()["id"]).keep_audio is stored
+
+
+def test_keep_audio_has_no_effect_on_a_silent_driving_video(api, image, video):
+    body = {"image": image.pk, "video": video.pk, "parameters": {"resolution": "480p"}, "keep_audio": True}
+
+    response = api.post(GENERATIONS, body, format="json")
+
+    assert response.status_code == 201 and response.json()["keep_audio"] is False
+
+
+def test_a_keep_audio_that_is_not_a_boolean_is_400_naming_it(api, image, video):
+    body = {"image": image.pk, "video": video.pk, "keep_audio": "loud"}
+
+    response = api.post(GENERATIONS, body, format="json")
+
+    assert response.status_code == 400 and "keep_audio" in response.json()["errors"]
+    assert not Generation.objects.exists()
+
+
+def test_an_output_with_the_driving_audio_offers_runware_s_original_too(api, creator, team, image, video):
+    generation = make_generation(team, creator, image, video, keep_audio=True, status="done")
+    kept = make_output(
+        generation,
+        audio="kept",
+        audio_note="Driving video's audio copied aac, 3.000 s",
+        original_file="teams/x/outputs/original.mp4",
+        original_sha256="1" * 64,
+        original_size=900,
+    )
+    silent = make_output(generation)
+
+    body = api.get(f"{GENERATIONS}{generation.pk}/").json()
+
+    by_id = {output["id"]: output for output in body["outputs"]}
+    assert by_id[kept.pk]["audio"] == "kept"
+    assert by_id[kept.pk]["original"] == {
+        "url": f"http://testserver/m/outputs/{kept.pk}/original",
+        "sha256": "1" * 64,
+        "size": 900,
+    }
+    assert (by_id[silent.pk]["audio"], by_id[silent.pk]["original"]) == ("provider", None)

@@ -107,3 +107,22 @@ def test_a_ledger_row_still_protects_its_generation(charged):
 
     with pytest.raises(ProtectedError):
         generation.delete()
+
+
+def test_purging_a_result_with_the_driving_audio_deletes_runware_s_original_too(
+    admin, charged, django_capture_on_commit_callbacks
+):
+    from django.core.files.base import ContentFile
+
+    generation, outputs = charged
+    kept = outputs[0]
+    name = f"teams/{generation.team_id}/outputs/original.mp4"
+    original = default_storage.save(name, ContentFile(b"runware"))
+    Output.objects.filter(pk=kept.pk).update(audio="kept", original_file=original, original_sha256="1" * 64)
+    archive.archive_set(membership=_m(admin), outputs=[kept], archived=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        archive.archive_purge(membership=_m(admin), outputs=[kept])
+
+    kept.refresh_from_db()
+    assert not default_storage.exists(original) and not kept.original_file and kept.purged_at is not None

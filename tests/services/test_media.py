@@ -237,7 +237,7 @@ def test_probe_video_reads_webm_and_counts_frames_the_container_does_not_record(
 def test_probe_video_notices_an_audio_track(src):
     info = probe_video(make_driving_video(src / "talk.mp4", seconds=1, fps=8, with_audio=True))
 
-    assert info.has_audio is True
+    assert (info.has_audio, info.audio_codec) == (True, "aac")
 
 
 def test_probe_video_judges_content_not_the_file_name(src):
@@ -674,11 +674,14 @@ def test_asset_warnings_remind_that_replace_mode_expects_one_person():
     ]
 
 
-def test_asset_warnings_flag_sound_and_a_tiny_picture():
-    warnings = asset_warnings(video(has_audio=True, width=160, height=240))
+def test_asset_warnings_flag_sound_only_when_the_run_would_drop_it_and_a_tiny_picture():
+    small = "Small picture (160x240): results are rendered larger, so fine detail will look soft."
+    clip = video(has_audio=True, width=160, height=240)
 
-    assert warnings == [
-        "Small picture (160x240): results are rendered larger, so fine detail will look soft.",
+    # "Keep the driving video's audio" is on by default: the results get the sound back.
+    assert asset_warnings(clip) == [small]
+    assert asset_warnings(clip, keep_audio=False) == [
+        small,
         "The driving video has sound; the model ignores audio, so results are silent.",
     ]
 

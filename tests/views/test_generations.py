@@ -224,3 +224,52 @@ def test_the_list_carries_each_runs_live_state_with_its_eta(member_client, membe
     events = {event["id"]: event for event in response.context["events"]}
     assert events[running.pk]["eta"]["basis"] == "default"
     assert 'id="gen-events"' in response.content.decode()
+# --- flagged results and sound --------------------------------------------------------------------------
+
+
+def test_a_flagged_result_plays_blurred_under_a_show_anyway_cover(
+    member_client, member, image_asset, video_asset
+):
+    generation = generation_for(member, image_asset, video_asset, status=Generation.Status.DONE)
+    flagged = output_for(generation, nsfw=True)
+    clean = output_for(generation, nsfw=False)
+
+    html = member_client.get(reverse("generation-detail", kwargs={"pk": generation.pk})).content.decode()
+
+    def block(output):
+        start = html.index(f'data-output-id="{output.pk}"')
+        return html[start : html.index("output-bar", start)]
+
+    assert 'class="media-frame is-nsfw" data-nsfw-frame' in block(flagged)
+    assert "data-reveal>Show anyway</button>" in block(flagged)
+    assert "is-nsfw" not in block(clean) and "data-reveal" not in block(clean)
+    assert 'src="/static/js/detail.js"' in html or "js/detail.js" in html
+
+
+def test_a_result_with_the_driving_audio_offers_runware_s_original_and_a_failure_says_why(
+    member_client, member, image_asset, video_asset
+):
+    generation = generation_for(
+        member, image_asset, video_asset, status=Generation.Status.DONE, keep_audio=True
+    )
+    kept = output_for(generation, audio="kept", original_file="teams/1/outputs/x/original.mp4")
+    failed = output_for(generation, audio="failed", audio_note="Audio could not be added: no audio track.")
+
+    html = member_client.get(reverse("generation-detail", kwargs={"pk": generation.pk})).content.decode()
+
+    assert f'href="{reverse("media-output-original", kwargs={"pk": kept.pk})}?download=1"' in html
+    assert "With the driving video's sound" in html
+    assert "Audio could not be added: no audio track. This is Runware's silent file." in html
+    assert reverse("media-output-original", kwargs={"pk": failed.pk}) not in html
+
+
+def test_the_generation_pages_load_the_notifier_as_a_module_with_its_control(
+    member_client, member, image_asset, video_asset
+):
+    generation = generation_for(member, image_asset, video_asset)
+
+    for url in (reverse("generation-list"), reverse("generation-detail", kwargs={"pk": generation.pk})):
+        html = member_client.get(url).content.decode()
+        assert '<script type="module" src="/static/js/notify.js"></script>' in html
+        assert f'data-notify-control data-user-id="{member.pk}" hidden' in html
+        assert "Notify me when runs finish</button>" in html

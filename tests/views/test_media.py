@@ -202,6 +202,7 @@ def media_urls(video: Asset, output: Output) -> list[str]:
         reverse("media-asset-poster", args=[video.pk]),
         reverse("media-output", args=[output.pk]),
         reverse("media-output-poster", args=[output.pk]),
+        reverse("media-output-original", args=[output.pk]),
     ]
 
 
@@ -323,3 +324,41 @@ def test_an_api_token_opens_the_media_urls_the_api_hands_out(client, member, out
     assert client.get(url, HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
     assert client.get(url, HTTP_AUTHORIZATION=f"Token {outsider_token}").status_code == 404
     assert client.get(url, HTTP_AUTHORIZATION="Token not-a-token").status_code == 404
+
+
+def test_a_result_with_the_driving_audio_serves_it_and_runware_s_original_beside_it(
+    member_client, client, outsider, team, member, image, tmp_path
+):
+    from animate.services.remux import output_audio_attach
+
+    clip = make_driving_video(tmp_path / "talk.mp4", seconds=1, fps=8, width=96, height=128, with_audio=True)
+    talking = upload(team, member, "video", clip, "talk.mp4")
+    generation = Generation.objects.create(
+        team=team, created_by=member, image=image, video=talking, keep_audio=True
+    )
+    result = make_driving_video(tmp_path / "result.mp4", seconds=1, fps=8, width=96, height=128)
+    provider = result.read_bytes()
+    output = output_store(
+        generation=generation, video_uuid=uuid.uuid4(), path=result, content_type="video/mp4"
+    )
+    output = output_audio_attach(output=output)
+    assert output.audio == Output.Audio.KEPT
+
+    played = member_client.get(reverse("media-output", args=[output.pk]))
+    original = member_client.get(reverse("media-output-original", args=[output.pk]) + "?download=1")
+
+    assert body_of(played) == file_bytes(output) != provider
+    assert played["ETag"] == f'"{output.sha256}"'
+    assert (original.status_code, original["Content-Type"]) == (200, "video/mp4")
+    assert body_of(original) == provider
+    assert original["ETag"] == f'"{output.original_sha256}"'
+    assert original["Content-Disposition"].startswith("attachment")
+    assert original["Content-Disposition"].endswith(
+        f'filename="animate-{generation.pk}-{output.video_uuid}-runware.mp4"'
+    )
+    client.force_login(outsider)
+    assert client.get(reverse("media-output-original", args=[output.pk])).status_code == 404
+
+
+def test_a_result_without_a_separate_original_has_no_original_url(member_client, output):
+    assert member_client.get(reverse("media-output-original", args=[output.pk])).status_code == 404
