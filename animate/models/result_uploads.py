@@ -50,6 +50,7 @@ class ResultUpload(models.Model):
     detail = models.CharField(max_length=255, blank=True)
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the PUT began, then when its bytes were stored.
     received_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

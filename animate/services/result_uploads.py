@@ -167,7 +167,7 @@ def result_upload_receive(*, token: str, body: IO[bytes], content_length: str | 
         raise UploadRefused(413, f"Result video: {size} bytes; this upload takes at most {upload.max_bytes}.")
     if upload.expires_at <= timezone.now():
         raise UploadRefused(410, "This upload URL has expired.")
-    if not result_upload_move(upload, ResultUpload.Status.RECEIVING):
+    if not result_upload_move(upload, ResultUpload.Status.RECEIVING, received_at=timezone.now()):
         raise UploadRefused(409, "This upload URL has been used already; each takes one PUT.")
     try:
         return _store_body(upload, body, size)
@@ -249,7 +249,7 @@ def _present(upload: ResultUpload) -> _Checked | None:
     """The uploaded object's facts if there is one to use; None to fall back to ``videoURL``."""
     if upload.status == ResultUpload.Status.RECEIVING:
         stale = timedelta(seconds=float(getattr(settings, "ANIMATE_DOWNLOAD_MAX_SECONDS", 900)))
-        if upload.created_at + stale > timezone.now():
+        if (upload.received_at or upload.created_at) + stale > timezone.now():
             # The PUT is still arriving: the next poll takes the result (no second download meanwhile).
             raise DownloadFailed("the result is still being uploaded")
         _refuse(upload, "the PUT never finished")
