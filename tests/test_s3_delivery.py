@@ -77,7 +77,8 @@ def test_with_several_results_no_upload_endpoint_is_sent_and_videos_are_fetched(
     assert generation.status == Generation.Status.DONE, generation.error_message
     assert "uploadEndpoint" not in generation.sent_task
     assert not ResultUpload.objects.exists()
-    assert generation.outputs.count() == 2 and len(provider_gets) == 2
+    # Each video is fetched from videoURL (a poll racing the webhook may fetch one twice).
+    assert generation.outputs.count() == 2 and len(set(provider_gets)) == 2
 
 
 def test_on_local_disk_the_result_is_put_to_our_endpoint_and_never_fetched(
