@@ -98,9 +98,19 @@ class Courier:
         self._webhook_url = None if faults.drop else webhook_url
         self._upload_endpoint = upload_endpoint
         self._faults = faults
+        self._uploaded: set[Path] = set()
         self._queue: queue.Queue[tuple[str, dict[str, Any], Path | None, str] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="runware-sandbox-courier", daemon=True)
         self._thread.start()
+
+    def upload(self, path: Path, *, content_type: str) -> None:
+        """PUT a result to ``uploadEndpoint`` now, in the caller's thread, before the result is reported
+        anywhere: a poll or a webhook never announces a result whose upload has not been made."""
+        if not self._upload_endpoint:
+            return
+        with httpx.Client(follow_redirects=False, verify=shared_ssl_context()) as client:
+            self._put(client, RetryPolicy.from_settings(), path, content_type)
+        self._uploaded.add(path)
 
     def success(self, item: dict[str, Any], *, path: Path, content_type: str) -> None:
         self._queue.put(("data", item, path, content_type))
@@ -133,11 +143,8 @@ class Courier:
         path: Path | None,
         content_type: str,
     ) -> None:
-        if path is not None and self._upload_endpoint:
-            # The raw bytes as the body, the whole file with its length (like Runware's documented PUT).
-            body = GARBAGE_UPLOAD if self._faults.garbage_upload else path.read_bytes()
-            headers = {"Content-Type": content_type}
-            send(client, policy, "PUT", self._upload_endpoint, content=body, headers=headers, final_4xx=True)
+        if path is not None and self._upload_endpoint and path not in self._uploaded:
+            self._put(client, policy, path, content_type)
         if not self._webhook_url:
             return
         self._post(client, policy, self._webhook_url, {envelope: [item]})
@@ -145,6 +152,14 @@ class Courier:
             # A stale "processing" arriving after the success, as a slow queue might send it.
             stale = {"taskType": item["taskType"], "taskUUID": item["taskUUID"], "status": "processing"}
             self._post(client, policy, self._webhook_url, {"data": [stale]})
+
+    def _put(self, client: httpx.Client, policy: RetryPolicy, path: Path, content_type: str) -> None:
+        # The raw bytes as the body, the whole file with its length (like Runware's documented PUT).
+        body = GARBAGE_UPLOAD if self._faults.garbage_upload else path.read_bytes()
+        headers = {"Content-Type": content_type}
+        send(
+            client, policy, "PUT", self._upload_endpoint or "", content=body, headers=headers, final_4xx=True
+        )
 
     def _post(self, client: httpx.Client, policy: RetryPolicy, url: str, body: dict[str, Any]) -> None:
         content = json.dumps(body).encode()
