@@ -160,6 +160,22 @@ def test_runware_gets_a_presigned_get_of_the_bucket_as_its_input(bucket_video, s
     assert hashlib.sha256(_fetch(url).content).hexdigest() == bucket_video.sha256
 
 
+def test_with_media_in_the_bucket_inputs_are_presigned_gets_even_when_the_base_url_is_private(
+    bucket_video, settings
+):
+    from animate.runware.client import RunwareClient
+    from animate.services.submission import input_reference
+
+    settings.PUBLIC_BASE_URL_REACHABLE = False
+    client = RunwareClient.from_settings()
+    try:
+        url = input_reference(asset=bucket_video, client=client)  # no mediaStorage upload is made
+    finally:
+        client.close()
+    assert url.startswith(bucket_video.file.storage.endpoint_url) and "X-Amz-Signature=" in url
+    assert hashlib.sha256(_fetch(url).content).hexdigest() == bucket_video.sha256
+
+
 def test_the_signed_media_view_redirects_old_token_urls_to_the_bucket(client, bucket_video, settings):
     from animate.services import signed_media
 

@@ -109,3 +109,13 @@ def test_moves_only_go_forward(settings, generation):
     assert not result_uploads.result_upload_move(upload, ResultUpload.Status.REJECTED)
     upload.refresh_from_db()
     assert upload.status == "used"
+
+
+def test_the_database_refuses_a_size_over_the_limit_or_an_unknown_status(settings, generation):
+    from django.db import IntegrityError, transaction
+
+    settings.PUBLIC_BASE_URL_REACHABLE = True
+    result_uploads.result_upload_url(generation=generation)
+    for change in ({"size": 0}, {"size": 10**12}, {"status": "lost"}, {"mode": "ftp"}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ResultUpload.objects.update(**change)
