@@ -19,6 +19,9 @@ _PATTERNS = (
     (re.compile(r"(/hooks/runware/\d+/)[^/\s\"'?#]+"), r"\1[redacted]"),
     (re.compile(r"(/m/signed/)[^/\s\"'?#]+"), r"\1[redacted]"),
     (re.compile(r"(/s/)[\w.:-]{20,}"), r"\1[redacted]"),
+    # A result upload endpoint's token, and the signature of a presigned bucket URL (GET or PUT).
+    (re.compile(r"(/r/uploads/)[^/\s\"'?#]+"), r"\1[redacted]"),
+    (re.compile(r"((?:X-Amz-Signature|X-Amz-Security-Token|X-Amz-Credential)=)[^&\s\"'#]+"), r"\1[redacted]"),
 )
 _PLAIN = (str, int, float, bool, type(None))
 _formatter = logging.Formatter()

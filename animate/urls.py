@@ -14,6 +14,7 @@ from animate.views import (
     gallery,
     generations,
     media,
+    result_uploads,
     review,
     share,
     team,
@@ -44,6 +45,8 @@ urlpatterns = [
     path("m/outputs/<int:pk>/poster", media.output_poster, name="media-output-poster"),
     path("m/outputs/<int:pk>/original", media.output_original, name="media-output-original"),
     path("m/signed/<str:token>/<str:filename>", media.signed_asset_file, name="media-signed"),
+    # result uploads: Runware PUTs a finished video here (uploadEndpoint) when media are on local disk
+    path("r/uploads/<str:token>", result_uploads.result_upload_put, name="result-upload"),
     # costs (admins): spend dashboard, ledger export, budgets, adjustments, reconciliation
     path("costs/", costs.dashboard, name="costs"),
     path("costs/export.csv", costs.export_csv, name="costs-export"),

@@ -152,6 +152,16 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Media (uploads, posters, outputs) in an S3-compatible bucket when AWS_STORAGE_BUCKET_NAME is set, through
+# django-storages; the other AWS_* variables as django-storages names them (see animate/storage.py).
+# Without it media stay on the local disk under MEDIA_ROOT.
+from animate.storage import s3_origins, s3_storage_options  # noqa: E402
+
+_S3_OPTIONS = s3_storage_options(os.environ)
+if _S3_OPTIONS is not None:
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _S3_OPTIONS}
+# Presigned URLs handed to browsers (media views) live this long: they are bearer credentials.
+ANIMATE_MEDIA_URL_SECONDS = int(os.environ.get("ANIMATE_MEDIA_URL_SECONDS", "300"))
 
 # Every request body has a size limit suited to its route, enforced by the ASGI handler before the body
 # is read (animate/requestlimits.py); what is received is spooled to disk past 256 KiB. Uploaded files
@@ -193,6 +203,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+if _S3_OPTIONS is not None:
+    # Media views redirect to presigned URLs of the bucket: images, videos and fetches load from there.
+    for _directive in ("img-src", "media-src", "connect-src"):
+        CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive] += s3_origins(_S3_OPTIONS)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

@@ -7,6 +7,7 @@ from django.core.files import File
 
 from animate.models import Asset, Membership, Team
 from animate.samples import make_character_png, make_driving_video
+from tests.s3kit import s3_media, s3_server  # noqa: F401 (fixtures: a real S3-compatible server)
 
 
 @pytest.fixture(autouse=True)

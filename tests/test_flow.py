@@ -150,6 +150,7 @@ def test_a_download_that_keeps_breaking_off_is_retried_by_polling_then_given_up_
     live_server, settings, member, image_asset, video_asset
 ):
     settings.ANIMATE_POLL_GIVE_UP_SECONDS = 4
+    settings.ANIMATE_RESULT_UPLOADS = False  # the video is fetched from videoURL, not PUT by uploadEndpoint
     generation = submit(member, image_asset, video_asset, positivePrompt="x [sandbox:partial_download]")
     generation = wait_terminal(generation)
     assert generation.poll_attempts >= 3
@@ -159,7 +160,8 @@ def test_a_download_that_keeps_breaking_off_is_retried_by_polling_then_given_up_
     assert not generation.outputs.exists() and generation.actual_cost == entry.amount
 
 
-def test_a_slow_download_still_completes(live_server, member, image_asset, video_asset):
+def test_a_slow_download_still_completes(live_server, settings, member, image_asset, video_asset):
+    settings.ANIMATE_RESULT_UPLOADS = False  # the video is fetched from videoURL, not PUT by uploadEndpoint
     generation = submit(member, image_asset, video_asset, positivePrompt="x [sandbox:slow_download=200000]")
     generation = wait_terminal(generation)
     assert generation.status == Generation.Status.DONE and generation.outputs.count() == 1

@@ -23,6 +23,19 @@ def test_webhook_secrets_signed_tokens_and_share_links_are_redacted():
     assert redact("3 req/s/core") == "3 req/s/core"
 
 
+def test_presigned_bucket_urls_and_result_upload_tokens_are_redacted():
+    url = (
+        "http://127.0.0.1:9000/media/teams/1/o.mp4?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        "&X-Amz-Credential=AKIAEXAMPLE%2F20261201%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Expires=300"
+        "&X-Amz-SignedHeaders=host&X-Amz-Signature=0123abcd&X-Amz-Security-Token=FwoGZXIvYXdzEXAMPLE"
+    )
+    cleaned = redact(f"PUT {url} and PUT /r/uploads/0b8f6d1e-1111:sig-abc_DEF HTTP/1.1")
+    for secret in ("0123abcd", "AKIAEXAMPLE", "FwoGZXIvYXdzEXAMPLE", "sig-abc_DEF"):
+        assert secret not in cleaned
+    assert "X-Amz-Signature=[redacted]" in cleaned and "X-Amz-Expires=300" in cleaned
+    assert "/r/uploads/[redacted] HTTP/1.1" in cleaned
+
+
 def _record(msg, args=None, exc_info=None) -> logging.LogRecord:
     return logging.LogRecord("any", logging.WARNING, __file__, 1, msg, args, exc_info)
 

@@ -37,7 +37,7 @@ from django.utils import timezone
 from animate import events
 from animate.models import CostEntry, Generation, Output, WebhookEvent
 from animate.runware import spec
-from animate.services import boards, budgets, generations, ledger, remux
+from animate.services import boards, budgets, generations, ledger, remux, result_uploads
 from animate.services.downloads import (
     DownloadFailed,
     DownloadRejected,
@@ -520,7 +520,11 @@ def result_ingest(*, generation_id: int, result: spec.VideoResult) -> str:
     output = Output.objects.filter(generation=generation, video_uuid=video_uuid).first()
     if output is not None and (result.cost is None or CostEntry.objects.filter(key=key).exists()):
         return DUPLICATE  # a replay of a stored result costs two indexed lookups and no write
-    if output is None and (reason := _refusal(result)) is not None:
+    if (
+        output is None
+        and (reason := _refusal(result)) is not None
+        and not result_uploads.result_upload_arrived(generation_id=generation_id)
+    ):
         return _result_refuse(
             generation_id=generation_id, result=result, video_uuid=video_uuid, reason=reason
         )
@@ -533,6 +537,15 @@ def result_ingest(*, generation_id: int, result: spec.VideoResult) -> str:
     created = output is None
     if output is None:
         _move(generation_id, Generation.Status.RECEIVING)
+        # Delivered by uploadEndpoint: the uploaded object is checked and used, videoURL never fetched.
+        output = result_uploads.result_upload_ingest(
+            generation=generation,
+            video_uuid=video_uuid,
+            seed=result.seed,
+            nsfw=bool(result.nsfw_content),
+            cost=result.cost,
+        )
+    if output is None:
         try:
             if result.video_url:
                 downloaded = download_provider_file(url=result.video_url)

@@ -532,6 +532,57 @@ def output_store(
         path.unlink(missing_ok=True)
 
 
+def output_adopt(
+    *,
+    generation: Generation,
+    video_uuid: uuid.UUID | str,
+    name: str,
+    path: Path,
+    seed: int | None = None,
+    nsfw: bool = False,
+    cost: Decimal | None = None,
+) -> Output:
+    """The Output of a result whose bytes are already in storage under ``name`` (delivered by
+    ``uploadEndpoint``), probed and hashed from ``path``, a local copy of them that stays the caller's.
+
+    Nothing is copied again: the row points at the stored object. Raises MediaRejected when the bytes
+    are not a usable video.
+    """
+    video_uuid = uuid.UUID(str(video_uuid))
+    existing = Output.objects.filter(generation=generation, video_uuid=video_uuid).first()
+    if existing is not None:
+        return existing
+    info = probe_video(path, field="file")
+    sha256, size = _sha256(_path_chunks(path))
+    output = Output(
+        team_id=generation.team_id,
+        generation=generation,
+        video_uuid=video_uuid,
+        sha256=sha256,
+        size=size,
+        seed=seed,
+        nsfw=nsfw,
+        cost=cost,
+    )
+    _apply_video_info(output, info)
+    output.file.name = name
+    poster = _video_poster(path)
+    try:
+        output.poster.save("poster.jpg", ContentFile(poster), save=False)
+        try:
+            with transaction.atomic():
+                output.save(force_insert=True)
+        except BaseException:
+            output.poster.storage.delete(output.poster.name)
+            raise
+    except IntegrityError:
+        existing = Output.objects.filter(generation=generation, video_uuid=video_uuid).first()
+        if existing is None:
+            raise
+        return existing
+    return output
+
+
 # --- advice --------------------------------------------------------------------------------------
 
 

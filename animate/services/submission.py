@@ -13,11 +13,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from animate import storage as media_storage
 from animate.logredact import redact
 from animate.models import Asset, Generation
 from animate.runware import spec
 from animate.runware.client import RunwareClient, RunwareError, RunwareTransportError
-from animate.services import generations, leases
+from animate.services import generations, leases, result_uploads
 from animate.services.signed_media import asset_signed_url
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ def input_reference(*, asset: Asset, client: RunwareClient) -> str:
     """How Runware gets an input: a signed, expiring URL to our media endpoint when Runware can reach
     PUBLIC_BASE_URL (no copy, Range-capable); otherwise the bytes go up through ``mediaStorage``, which
     carries them base64-encoded in one JSON body, so that path is capped."""
-    if generations.public_base_url_reachable():
+    if media_storage.is_s3(asset.file.storage) or generations.public_base_url_reachable():
+        # A bucket's presigned GET is reachable wherever the bucket is, whatever PUBLIC_BASE_URL is.
         return asset_signed_url(
             asset=asset, expires_in=int(getattr(settings, "ANIMATE_INPUT_URL_TTL", 6 * 3600))
         )
@@ -56,6 +58,9 @@ def _task_for(generation: Generation, *, secret: str, client: RunwareClient) -> 
     task = spec.build_task(choices, task_uuid=str(generation.task_uuid))
     if generations.public_base_url_reachable():
         task["webhookURL"] = generations.webhook_url(generation, secret)
+    upload_endpoint = result_uploads.result_upload_url(generation=generation)
+    if upload_endpoint:
+        task["uploadEndpoint"] = upload_endpoint
     task["includeCost"] = True
     return task
 
@@ -63,8 +68,9 @@ def _task_for(generation: Generation, *, secret: str, client: RunwareClient) -> 
 def _redacted(task: dict[str, Any]) -> dict[str, Any]:
     """The task as stored and shown to the team: webhook secrets and signed-URL tokens are credentials."""
     clean = dict(task)
-    if "webhookURL" in clean:
-        clean["webhookURL"] = redact(clean["webhookURL"])
+    for key in ("webhookURL", "uploadEndpoint"):
+        if key in clean:
+            clean[key] = redact(clean[key])
     inputs = dict(clean.get("inputs", {}))
     for key in ("referenceImages", "referenceVideos"):
         inputs[key] = [redact(value) for value in inputs.get(key, [])]

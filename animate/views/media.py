@@ -1,9 +1,12 @@
 """Stored media over HTTP: team members only, plus signed single-asset URLs for Runware to fetch.
 
 Anyone who is not a member of the owning team gets 404, exactly as for an id that does not exist, so
-media URLs reveal nothing about other teams. Every file is served with single-range support (video
-players seek with ``Range``) and streamed in chunks; under ASGI the chunks are read in a worker thread
-through an async iterator, because Django buffers a *sync* streaming body whole before sending it there.
+media URLs reveal nothing about other teams. Access is decided first; then a file on local disk is
+served with single-range support (video players seek with ``Range``) and streamed in chunks (under ASGI
+read in a worker thread through an async iterator, because Django buffers a *sync* streaming body whole
+before sending it there), while an object in an S3 bucket is answered with a redirect to a short-lived
+presigned GET (``ANIMATE_MEDIA_URL_SECONDS``), so the bytes never pass through this process and the
+bucket itself handles ``Range``.
 """
 
 import asyncio
@@ -15,12 +18,20 @@ from typing import IO, Any
 from django.core.handlers.asgi import ASGIRequest
 from django.db import models
 from django.db.models.fields.files import FieldFile
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
+from animate import storage as media_storage
 from animate.models import Asset, Output
 from animate.services.signed_media import asset_for_signed_token
 
@@ -102,6 +113,8 @@ def _serve(
 ) -> HttpResponseBase:
     if not field_file:
         raise Http404
+    if media_storage.is_s3(field_file.storage):
+        return _redirect_to_bucket(request, field_file, content_type=content_type, filename=filename)
     try:
         size = field_file.storage.size(field_file.name)
     except OSError:
@@ -139,6 +152,25 @@ def _serve(
     download = request.GET.get("download") == "1"
     response["Content-Disposition"] = content_disposition_header(download, filename)
     return _finish(response, etag=quoted_etag, cache=cache)
+
+
+def _redirect_to_bucket(
+    request: HttpRequest, field_file: FieldFile, *, content_type: str, filename: str
+) -> HttpResponseBase:
+    """A redirect to a presigned GET of the object; the caller has already decided access."""
+    url = media_storage.presigned_get(
+        field_file.name,
+        expires_in=media_storage.url_seconds(),
+        content_type=content_type,
+        filename=filename,
+        download=request.GET.get("download") == "1",
+        storage=field_file.storage,
+    )
+    response = HttpResponseRedirect(url)
+    # The target is a credential that expires within minutes: never cached, never shared.
+    patch_cache_control(response, private=True, no_store=True)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def _finish(response: HttpResponseBase, *, etag: str, cache: dict[str, Any]) -> HttpResponseBase:

@@ -145,6 +145,47 @@ def test_the_upload_endpoint_receives_the_video_bytes_by_put_before_the_webhook(
     assert put.body == httpx.get(post.json["data"][0]["videoURL"]).content
 
 
+def test_the_upload_is_made_before_get_response_reports_the_success(
+    client: RunwareClient, media: SampleMedia
+) -> None:
+    with receiver() as hooks:
+        task = video_task(client, media, uploadEndpoint=hooks.url.replace("hooks", "put"))
+        client.submit(task)
+        (item,) = finished(client, task["taskUUID"]).data
+        # Seen as a success only once the bytes are where the task said: a poll never races the PUT.
+        assert [call.method for call in hooks.calls] == ["PUT"]
+        assert hooks.calls[0].body == httpx.get(item["videoURL"]).content
+
+
+def test_an_upload_refused_with_a_4xx_is_not_sent_again_and_the_webhook_still_goes(
+    client: RunwareClient, media: SampleMedia
+) -> None:
+    with receiver(statuses=[409]) as hooks:
+        task = video_task(
+            client, media, webhookURL=hooks.url, uploadEndpoint=hooks.url.replace("hooks", "put")
+        )
+        client.submit(task)
+        hooks.wait_for(2)
+        time.sleep(0.3)
+    assert [call.method for call in hooks.calls] == ["PUT", "POST"]
+    assert hooks.answered == [409, 200]
+
+
+def test_the_garbage_upload_fault_puts_bytes_that_are_not_a_video(
+    client: RunwareClient, media: SampleMedia
+) -> None:
+    with receiver() as hooks:
+        task = video_task(
+            client,
+            media,
+            uploadEndpoint=hooks.url.replace("hooks", "put"),
+            positivePrompt="a dancer [sandbox:garbage_upload]",
+        )
+        client.submit(task)
+        (put,) = hooks.wait_for(1)
+    assert put.body == delivery.GARBAGE_UPLOAD
+
+
 def test_a_webhook_answered_with_errors_is_retried_until_it_gets_a_2xx(
     client: RunwareClient, media: SampleMedia
 ) -> None:

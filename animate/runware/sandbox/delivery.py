@@ -26,6 +26,7 @@ from animate.runware.sandbox.faults import Faults
 logger = logging.getLogger(__name__)
 
 BACKOFF_CAP = 30.0
+GARBAGE_UPLOAD = b"this is not a video " * 64
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,19 @@ class RetryPolicy:
         )
 
 
-def send(client: httpx.Client, policy: RetryPolicy, method: str, url: str, **kwargs: Any) -> bool:
+def send(
+    client: httpx.Client,
+    policy: RetryPolicy,
+    method: str,
+    url: str,
+    *,
+    final_4xx: bool = False,
+    **kwargs: Any,
+) -> bool:
     """One delivery, retried on connection errors and non-2xx answers until the policy gives up.
+
+    With ``final_4xx`` a 4xx answer (other than 408 and 429) ends it at once: an upload the receiver
+    refused (a used URL, a body it will not take) cannot succeed by being sent again.
 
     The URL is checked against the allowed hosts again (submission checked it already) and appears in
     logs only redacted: a webhook URL carries a per-generation secret.
@@ -65,6 +77,9 @@ def send(client: httpx.Client, policy: RetryPolicy, method: str, url: str, **kwa
             if response.is_success:
                 return True
             outcome = f"HTTP {response.status_code}"
+            if final_4xx and response.is_client_error and response.status_code not in {408, 429}:
+                logger.warning("Sandbox %s %s refused (%s); not retried", method, shown, outcome)
+                return False
         except httpx.HTTPError as error:
             outcome = type(error).__name__
         if time.monotonic() - started + delay > policy.give_up_after:
@@ -83,9 +98,19 @@ class Courier:
         self._webhook_url = None if faults.drop else webhook_url
         self._upload_endpoint = upload_endpoint
         self._faults = faults
+        self._uploaded: set[Path] = set()
         self._queue: queue.Queue[tuple[str, dict[str, Any], Path | None, str] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="runware-sandbox-courier", daemon=True)
         self._thread.start()
+
+    def upload(self, path: Path, *, content_type: str) -> None:
+        """PUT a result to ``uploadEndpoint`` now, in the caller's thread, before the result is reported
+        anywhere: a poll or a webhook never announces a result whose upload has not been made."""
+        if not self._upload_endpoint:
+            return
+        with httpx.Client(follow_redirects=False, verify=shared_ssl_context()) as client:
+            self._put(client, RetryPolicy.from_settings(), path, content_type)
+        self._uploaded.add(path)
 
     def success(self, item: dict[str, Any], *, path: Path, content_type: str) -> None:
         self._queue.put(("data", item, path, content_type))
@@ -118,9 +143,8 @@ class Courier:
         path: Path | None,
         content_type: str,
     ) -> None:
-        if path is not None and self._upload_endpoint:
-            headers = {"Content-Type": content_type}
-            send(client, policy, "PUT", self._upload_endpoint, content=path.read_bytes(), headers=headers)
+        if path is not None and self._upload_endpoint and path not in self._uploaded:
+            self._put(client, policy, path, content_type)
         if not self._webhook_url:
             return
         self._post(client, policy, self._webhook_url, {envelope: [item]})
@@ -128,6 +152,14 @@ class Courier:
             # A stale "processing" arriving after the success, as a slow queue might send it.
             stale = {"taskType": item["taskType"], "taskUUID": item["taskUUID"], "status": "processing"}
             self._post(client, policy, self._webhook_url, {"data": [stale]})
+
+    def _put(self, client: httpx.Client, policy: RetryPolicy, path: Path, content_type: str) -> None:
+        # The raw bytes as the body, the whole file with its length (like Runware's documented PUT).
+        body = GARBAGE_UPLOAD if self._faults.garbage_upload else path.read_bytes()
+        headers = {"Content-Type": content_type}
+        send(
+            client, policy, "PUT", self._upload_endpoint or "", content=body, headers=headers, final_4xx=True
+        )
 
     def _post(self, client: httpx.Client, policy: RetryPolicy, url: str, body: dict[str, Any]) -> None:
         content = json.dumps(body).encode()

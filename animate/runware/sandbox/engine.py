@@ -290,6 +290,8 @@ class Sandbox:
                 continue
             seed = base_seed + index if isinstance(base_seed, int) else random.getrandbits(32)
             item, media = self._render_one(state, prepared, index=index, seed=seed)
+            if courier is not None:
+                courier.upload(media.path, content_type=media.content_type)
             with self._lock:
                 state.results[index] = item
                 self._media[item["videoUUID"]] = media

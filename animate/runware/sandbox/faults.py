@@ -51,6 +51,7 @@ class Faults:
     nsfw: bool = False  # NSFWContent true (when the task asked for a safety check)
     slow_download: int = 0  # the result's videoURL is served at this many bytes per second
     partial_download: bool = False  # the videoURL's connection closes after half the bytes
+    garbage_upload: bool = False  # the uploadEndpoint PUT carries bytes that are not a video
 
 
 def _positive_int(value: str | None, default: int) -> int:
@@ -110,6 +111,7 @@ FAULTS: dict[str, Callable[[str | None], Any]] = {
     "nsfw": _flag,
     "slow_download": lambda value: _positive_int(value, DEFAULT_SLOW_BYTES_PER_SECOND),
     "partial_download": _flag,
+    "garbage_upload": _flag,
 }
 
 
