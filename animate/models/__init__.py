@@ -12,6 +12,7 @@ from animate.models.media import Asset, asset_upload_to, output_upload_to, poste
 from animate.models.notifications import Notification
 from animate.models.review import Board, BoardItem, Comment, ShareLink, Star, Verdict
 from animate.models.teams import Invite, Membership, Team, TemporaryPassword
+from animate.models.workers import WorkerProcess
 
 __all__ = [
     "Asset",
@@ -37,6 +38,7 @@ __all__ = [
     "Verdict",
     "WebhookEvent",
     "WebhookRejection",
+    "WorkerProcess",
     "asset_upload_to",
     "output_upload_to",
     "poster_upload_to",
