@@ -14,7 +14,6 @@ import logging
 import os
 import signal
 import socket
-import sys
 import threading
 from types import FrameType
 from typing import Any
@@ -44,19 +43,20 @@ def _worker_class() -> type:
         # --- signals ------------------------------------------------------------------------------
 
         def shutdown(self, signum: int, frame: FrameType | None) -> None:
+            # Only flags and a timer here: the signal may arrive in the middle of a database call of
+            # this very thread, so the database is written by the heartbeat thread and on the way out.
+            name = signal.strsignal(signum)
             if not self.running:
-                logger.warning("Received %s again: handing the current task back", signal.strsignal(signum))
-                self.hand_back_and_exit()
+                logger.warning("Received %s again: handing the current task back", name)
+                threading.Thread(target=self.hand_back_and_exit, daemon=True).start()
                 return
             self.running = False
-            workers.worker_transition(self.worker_id, "stopping")
             if not self.running_task:
-                logger.warning("Received %s: stopping (idle)", signal.strsignal(signum))
-                self._finish()
-                sys.exit(0)
+                logger.warning("Received %s: stopping (idle)", name)
+                return  # the loop ends after its short idle wait
             logger.warning(
                 "Received %s: finishing task %s (at most %.0f s, then it is handed back)",
-                signal.strsignal(signum),
+                name,
                 self.current_task_id,
                 self.grace,
             )
@@ -94,6 +94,8 @@ def _worker_class() -> type:
         # --- heartbeat ----------------------------------------------------------------------------
 
         def beat(self) -> None:
+            if not self.running and not self.lost:
+                workers.worker_transition(self.worker_id, "stopping")
             alive = workers.worker_beat(
                 self.worker_id, task_id=self.current_task_id, tasks_done=self._run_tasks
             )
