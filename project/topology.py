@@ -381,7 +381,9 @@ def main() -> None:
     )
     database_create(args.database_url)
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    # Ctrl-C and SIGTERM alike (SIGINT explicitly: a shell starting us in the background ignores it).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
     print("Preparing the database (migrate, demo_setup)...", flush=True)
     topology.manage("migrate", "--noinput")
     print(topology.manage("demo_setup"), flush=True)
