@@ -20,6 +20,7 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group markers added here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip service-dependent tests when the service is missing, except in CI where they must run."""
     from django.conf import settings
@@ -36,6 +37,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         ),
     }
     for item in items:
+        if "browser" in item.keywords and item.get_closest_marker("xdist_group") is None:
+            # One Chromium at a time: under pytest-xdist the browser tests share one worker.
+            item.add_marker(pytest.mark.xdist_group("browser"))
         for marker, (available, why) in checks.items():
             if marker in item.keywords and not available:
                 if IN_CI:

@@ -50,7 +50,10 @@ def _host_allowed(request: HttpRequest) -> bool:
 
 def _worker_state() -> str:
     if not settings.EMBEDDED_WORKER:
-        return "external"  # manage.py db_worker processes, not visible from here
+        # Worker processes (manage.py worker) of any machine, seen through their heartbeats.
+        from animate.services.workers import workers_alive
+
+        return f"external: {len(workers_alive())} worker process(es) alive"
     from animate.embedded import EmbeddedWorkers
 
     alive = sum(1 for thread in EmbeddedWorkers.threads_alive())

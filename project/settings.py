@@ -221,6 +221,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Embedded mode runs the database worker as threads inside the ASGI server (see project/asgi.py).
 EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", default=True)
 EMBEDDED_WORKER_THREADS = int(os.environ.get("EMBEDDED_WORKER_THREADS", "2"))
+# Worker processes (manage.py worker, scale-out mode) beat this often; one silent for the lease is taken as
+# gone, and the work it held is given to the others (animate/services/workers.py).
+ANIMATE_WORKER_HEARTBEAT_SECONDS = float(os.environ.get("ANIMATE_WORKER_HEARTBEAT_SECONDS", "5"))
+ANIMATE_WORKER_LEASE_SECONDS = float(os.environ.get("ANIMATE_WORKER_LEASE_SECONDS", "30"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

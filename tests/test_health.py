@@ -3,6 +3,8 @@ from unittest import mock
 import pytest
 from django.db.utils import OperationalError
 
+from animate.services import workers
+
 
 def test_healthz_reports_the_database(client, db):
     response = client.get("/healthz")
@@ -23,7 +25,9 @@ def test_healthz_reports_the_worker_the_layer_and_whether_the_host_is_allowed(cl
     assert body["channel_layer"] == "in-memory" and body["worker"].startswith("embedded: ")
     assert "warnings" not in body
     settings.EMBEDDED_WORKER = False
-    assert client.get("/healthz").json()["worker"] == "external"
+    assert client.get("/healthz").json()["worker"] == "external: 0 worker process(es) alive"
+    workers.worker_register("w-1")
+    assert client.get("/healthz").json()["worker"] == "external: 1 worker process(es) alive"
 
 
 def test_healthz_answers_before_host_validation_and_says_what_is_wrong(client, db, settings):

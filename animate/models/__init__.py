@@ -14,6 +14,7 @@ from animate.models.presets import Preset
 from animate.models.result_uploads import ResultUpload
 from animate.models.review import Board, BoardItem, Comment, ShareLink, Star, Verdict
 from animate.models.teams import Invite, Membership, Team, TemporaryPassword
+from animate.models.workers import WorkerProcess
 
 __all__ = [
     "Asset",
@@ -41,6 +42,7 @@ __all__ = [
     "Verdict",
     "WebhookEvent",
     "WebhookRejection",
+    "WorkerProcess",
     "asset_upload_to",
     "output_upload_to",
     "poster_upload_to",

@@ -16,6 +16,9 @@ from hypothesis import strategies as st
 from animate.runware import spec
 
 UUID4 = "8c4e1b0a-3f2d-4a6b-9c8d-7e6f5a4b3c2d"
+# Fixed, not generated: parametrized ids must be the same in every pytest-xdist worker.
+OTHER_UUID4 = "3b6e2f1a-9c4d-4e8f-a1b2-c3d4e5f60718"
+UUID1 = "f68f1fa8-ed8a-11f1-ac9a-02fc00000001"
 IMAGE = "https://media.example.com/character.png"
 VIDEO = "https://media.example.com/driving.mp4"
 PNG_B64 = base64.b64encode(b"\x89PNG\r\n\x1a\n fake image").decode()
@@ -265,7 +268,7 @@ def test_a_fixed_parameter_accepts_only_its_value(path: str, value: str) -> None
     assert spec.parameter(path).choices[0] in problem.message
 
 
-@pytest.mark.parametrize("value", [UUID4, UUID4.upper(), str(uuid.uuid4())])
+@pytest.mark.parametrize("value", [UUID4, UUID4.upper(), OTHER_UUID4])
 def test_task_uuid_accepts_a_uuid_v4(value: str) -> None:
     assert spec.validate(with_value(minimal_task(), "taskUUID", value)) == []
 
@@ -273,7 +276,7 @@ def test_task_uuid_accepts_a_uuid_v4(value: str) -> None:
 @pytest.mark.parametrize(
     "value",
     [
-        str(uuid.uuid1()),
+        UUID1,
         "8c4e1b0a-3f2d-5a6b-9c8d-7e6f5a4b3c2d",  # version 5
         "8c4e1b0a-3f2d-4a6b-cc8d-7e6f5a4b3c2d",  # Microsoft variant
         "8c4e1b0a-3f2d-4a6b-7c8d-7e6f5a4b3c2d",  # NCS variant
@@ -531,8 +534,8 @@ def test_a_uri_parameter_rejects_anything_else(path: str, value: Any) -> None:
 
 # --- Reference inputs ----------------------------------------------------------------------------------
 
-GOOD_IMAGES = [str(uuid.uuid4()), str(uuid.uuid1()), IMAGE, f"data:image/png;base64,{PNG_B64}", PNG_B64]
-GOOD_VIDEOS = [str(uuid.uuid4()), VIDEO, "http://127.0.0.1:8000/media/signed/abc.mp4?exp=1&sig=2"]
+GOOD_IMAGES = [OTHER_UUID4, UUID1, IMAGE, f"data:image/png;base64,{PNG_B64}", PNG_B64]
+GOOD_VIDEOS = [OTHER_UUID4, VIDEO, "http://127.0.0.1:8000/media/signed/abc.mp4?exp=1&sig=2"]
 
 
 @pytest.mark.parametrize("item", GOOD_IMAGES)
@@ -1101,7 +1104,7 @@ def invalid_values(param: spec.Parameter) -> list[Any]:
         bad += [param.choices[0] + "x"] if param.choices else []
         bad += [""] if param.min_length else []
         bad += ["x" * (param.max_length + 1)] if param.max_length else []
-        bad += {"uuid4": [str(uuid.uuid1()), "not-a-uuid"], "uri": ["ftp://example.com/a", "/a"]}.get(
+        bad += {"uuid4": [UUID1, "not-a-uuid"], "uri": ["ftp://example.com/a", "/a"]}.get(
             param.format or "", []
         )
     elif param.type == "string[]":

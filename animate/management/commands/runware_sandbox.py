@@ -11,16 +11,44 @@ the Host header (so a web page cannot reach it by DNS rebinding). Bound to any o
 to the network, so it refuses to start without an API key (``--api-key`` or the setting
 ``RUNWARE_SANDBOX_API_KEY``), then accepts any Host header: clients reach it by names unknown in advance,
 and result URLs are built from the name they used.
+
+Its state (accepted tasks, results, stored media, charges) is kept in its own SQLite file (``--state``,
+default ``RUNWARE_SANDBOX_ROOT/state.sqlite3``), so a restarted sandbox still answers ``getResponse`` for
+the tasks it accepted and finishes and delivers the ones it was working on. Websocket connections (the
+transport of Runware's own SDKs, which this sandbox does not speak) are refused with a 403.
 """
 
 import ipaddress
+import logging
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.asgi import get_asgi_application
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+logger = logging.getLogger(__name__)
+
+
+def http_only(application: Any) -> Any:
+    """``application`` for HTTP; a websocket handshake is refused (403) before it reaches Django, whose
+    ASGI handler would fail on it with a 500 and a traceback in the log."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            message = await receive()
+            if message["type"] == "websocket.connect":
+                logger.info(
+                    "Refused a websocket connection to %s: this sandbox speaks HTTP only", scope["path"]
+                )
+                # Closing before accepting is answered as an HTTP 403 by the server.
+                await send({"type": "websocket.close", "code": 1008})
+            return
+        await application(scope, receive, send)
+
+    return app
 
 
 def is_loopback(host: str) -> bool:
@@ -88,9 +116,22 @@ class Command(BaseCommand):
             "any key). Required to bind a non-loopback address.",
         )
         parser.add_argument("--log-level", default="info", help="uvicorn log level (default info).")
+        parser.add_argument(
+            "--state",
+            default=None,
+            help="SQLite file keeping the sandbox's tasks across restarts (default: "
+            "RUNWARE_SANDBOX_ROOT/state.sqlite3).",
+        )
 
     def handle(
-        self, *args: object, port: int, host: str, api_key: str | None, log_level: str, **options: object
+        self,
+        *args: object,
+        port: int,
+        host: str,
+        api_key: str | None,
+        log_level: str,
+        state: str | None,
+        **options: object,
     ) -> None:
         exposure = plan(
             host,
@@ -105,7 +146,14 @@ class Command(BaseCommand):
         settings.RUNWARE_SANDBOX_API_KEY = exposure.api_key
         for warning in exposure.warnings:
             self.stderr.write(self.style.WARNING(f"Warning: {warning}"))
+        from animate.runware.sandbox import engine
+
+        state_path = Path(state) if state else engine.root() / "state.sqlite3"
+        settings.RUNWARE_SANDBOX_STATE = str(state_path)
+        engine.sandbox()  # read the state now: unfinished tasks resume before the first request
         access = "only the configured API key" if exposure.api_key else "any API key"
         self.stdout.write(f"Runware sandbox: POST http://{_host_header_name(host)}:{port}/v1 ({access})")
+        self.stdout.write(f"Runware sandbox: state kept in {state_path}")
         # Django's ASGI handler speaks HTTP only, hence no lifespan.
-        uvicorn.run(get_asgi_application(), host=host, port=port, lifespan="off", log_level=log_level)
+        application = http_only(get_asgi_application())
+        uvicorn.run(application, host=host, port=port, lifespan="off", log_level=log_level)

@@ -12,6 +12,7 @@ import queue
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,8 +95,16 @@ def send(
 class Courier:
     """Delivers one task's results in order: PUT the bytes, then POST the webhook (with fault twists)."""
 
-    def __init__(self, *, webhook_url: str | None, upload_endpoint: str | None, faults: Faults) -> None:
+    def __init__(
+        self,
+        *,
+        webhook_url: str | None,
+        upload_endpoint: str | None,
+        faults: Faults,
+        on_done: Callable[[], None] | None = None,
+    ) -> None:
         self._webhook_url = None if faults.drop else webhook_url
+        self._on_done = on_done  # told once every delivery queued before close() has been made
         self._upload_endpoint = upload_endpoint
         self._faults = faults
         self._uploaded: set[Path] = set()
@@ -122,6 +131,13 @@ class Courier:
         self._queue.put(None)
 
     def _run(self) -> None:
+        try:
+            self._deliver_all()
+        finally:
+            if self._on_done is not None:
+                self._on_done()
+
+    def _deliver_all(self) -> None:
         policy = RetryPolicy.from_settings()
         with httpx.Client(follow_redirects=False, verify=shared_ssl_context()) as client:
             while (message := self._queue.get()) is not None:

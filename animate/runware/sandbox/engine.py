@@ -3,7 +3,8 @@
 State lives in memory (one process: the embedded server or the standalone command) behind one lock;
 rendered videos and uploaded media are files under ``RUNWARE_SANDBOX_ROOT``. Accepted tasks run on a
 small thread pool; their deliveries go through a per-task Courier so rendering never waits on a
-receiver.
+receiver. The standalone sandbox also writes its state to a SQLite file (``RUNWARE_SANDBOX_STATE``, see
+``state``) and, started again, resumes the tasks it had not finished, as Runware would.
 """
 
 import logging
@@ -16,7 +17,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +31,7 @@ from animate.runware.sandbox import outbound, render
 from animate.runware.sandbox.delivery import Courier
 from animate.runware.sandbox.faults import Faults
 from animate.runware.sandbox.inputs import InputError, load
+from animate.runware.sandbox.state import StateFile, StoredMedia
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -98,7 +100,7 @@ class Prepared:
 
 
 class Sandbox:
-    def __init__(self, *, workers: int) -> None:
+    def __init__(self, *, workers: int, state_path: Path | None = None) -> None:
         self._lock = threading.Lock()
         self._tasks: dict[str, TaskState] = {}
         self._submits: Counter[str] = Counter()
@@ -109,6 +111,68 @@ class Sandbox:
         self._usage: dict[date, list[Any]] = {}
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="runware-sandbox")
         self.clock = time.time  # replaceable, so tests can age media past its ttl
+        self._state = StateFile(state_path) if state_path else None
+        if self._state is not None:
+            self._load(self._state)
+
+    # --- persistence (standalone) -----------------------------------------------------------------
+
+    def _load(self, state: StateFile) -> None:
+        """Read the state file back and resume the tasks that had not finished delivering."""
+        unfinished = []
+        for stored in state.tasks():
+            task_uuid = stored.task["taskUUID"]
+            faults = Faults(**stored.faults)
+            if faults.forget:
+                # Lost on purpose when accepted: a restart does not bring it back.
+                self._forgotten.add(task_uuid)
+                continue
+            self._tasks[task_uuid] = TaskState(
+                stored.task, faults, stored.base_url, stored.results, stored.errors
+            )
+            if not stored.finished:
+                unfinished.append(task_uuid)
+        for item in state.media():
+            self._media[item.media_uuid] = Media(
+                item.path, item.extension, item.content_type, item.expires_at, Faults(**item.faults)
+            )
+        self._submits.update(state.submits())
+        for day, (amount, results) in state.usage().items():
+            self._usage[date.fromisoformat(day)] = [amount, results]
+            self._spent += amount
+        for task_uuid in unfinished:
+            logger.info("Sandbox: resuming task %s accepted before the restart", task_uuid)
+            self._pool.submit(self._run, task_uuid)
+
+    def _save_task(self, task_uuid: str, state: TaskState) -> None:
+        """Called with the lock held, whenever a task's results or errors change."""
+        if self._state is not None:
+            self._state.task_save(
+                task_uuid,
+                task=state.task,
+                faults=asdict(state.faults),
+                base_url=state.base_url,
+                results=state.results,
+                errors=state.errors,
+            )
+
+    def _save_media(self, media_uuid: str, media: Media) -> None:
+        if self._state is not None:
+            self._state.media_save(
+                StoredMedia(
+                    media_uuid,
+                    media.path,
+                    media.extension,
+                    media.content_type,
+                    media.expires_at,
+                    asdict(media.faults),
+                )
+            )
+
+    def _finished(self, task_uuid: str) -> None:
+        if self._state is not None:
+            with self._lock:
+                self._state.task_finished(task_uuid)
 
     # --- submissions ------------------------------------------------------------------------------
 
@@ -116,6 +180,8 @@ class Sandbox:
         """Number this submission of ``task_uuid`` (1 for the first), accepted or not."""
         with self._lock:
             self._submits[task_uuid] += 1
+            if self._state is not None:
+                self._state.submit_save(task_uuid, self._submits[task_uuid])
             return self._submits[task_uuid]
 
     def accept(self, task: dict[str, Any], *, faults: Faults, base_url: str) -> dict[str, Any]:
@@ -129,6 +195,7 @@ class Sandbox:
             self._tasks[task_uuid] = TaskState(
                 task, faults, base_url, [dict(processing) for _ in range(count)]
             )
+            self._save_task(task_uuid, self._tasks[task_uuid])
         self._sweep()
         if faults.forget:
             # Accepted and acknowledged, then lost: no result, no webhook, and getResponse says so.
@@ -194,11 +261,14 @@ class Sandbox:
         media = Media(path, kind[0], kind[1], self.clock() + DEFAULT_TTL)
         with self._lock:
             self._media[media_uuid] = media
+            self._save_media(media_uuid, media)
         return media_uuid, media
 
     def delete_media(self, media_uuid: str) -> bool:
         with self._lock:
             media = self._media.pop(media_uuid, None)
+            if media is not None and self._state is not None:
+                self._state.media_delete([media_uuid])
         if media is not None:
             media.path.unlink(missing_ok=True)
         return media is not None
@@ -233,6 +303,8 @@ class Sandbox:
         bucket = self._usage.setdefault(self.today(), [Decimal(0), 0])
         bucket[0] += amount
         bucket[1] += 1
+        if self._state is not None:
+            self._state.usage_save(self.today().isoformat(), bucket[0], bucket[1])
 
     def _sweep(self) -> None:
         """Forget expired media and delete its file, so a long-running sandbox does not fill the disk."""
@@ -240,6 +312,8 @@ class Sandbox:
         with self._lock:
             expired = [key for key, media in self._media.items() if media.expires_at <= now]
             paths = [self._media.pop(key).path for key in expired]
+            if expired and self._state is not None:
+                self._state.media_delete(expired)
         for path in paths:
             path.unlink(missing_ok=True)
 
@@ -252,7 +326,10 @@ class Sandbox:
         courier = None
         if task.get("webhookURL") or task.get("uploadEndpoint"):
             courier = Courier(
-                webhook_url=task.get("webhookURL"), upload_endpoint=task.get("uploadEndpoint"), faults=faults
+                webhook_url=task.get("webhookURL"),
+                upload_endpoint=task.get("uploadEndpoint"),
+                faults=faults,
+                on_done=lambda: self._finished(task_uuid),
             )
         try:
             self._produce(state, courier)
@@ -264,18 +341,30 @@ class Sandbox:
         finally:
             if courier is not None:
                 courier.close()
+            else:
+                self._finished(task_uuid)
 
     def _produce(self, state: TaskState, courier: Courier | None) -> None:
         task, faults = state.task, state.faults
+        if state.errors and not any(result.get("status") == "processing" for result in state.results):
+            # The task had ended when the sandbox restarted, its deliveries perhaps not: made again
+            # (receivers take a repeated webhook as the duplicate it is).
+            self._redeliver(state, courier, range(len(state.results)))
+            for item in state.errors:
+                if courier is not None:
+                    courier.failure(dict(item))
+            return
         if faults.error:
             message = ERROR_MESSAGES.get(faults.error, f"The task failed ({faults.error}, a sandbox fault).")
             self._fail(state, courier, faults.error, message, None)
             return
-        try:
-            prepared = self._prepare(task)
-        except InputError as error:
-            self._fail(state, courier, error.code, error.message, error.parameter)
-            return
+        prepared = None
+        if any(result.get("status") == "processing" for result in state.results):
+            try:
+                prepared = self._prepare(task)
+            except InputError as error:
+                self._fail(state, courier, error.code, error.message, error.parameter)
+                return
         count = len(state.results)
         order = list(range(count))
         if faults.order == "reverse":
@@ -285,9 +374,16 @@ class Sandbox:
         base_seed = task.get("seed")
         failing = faults.fail_result - 1 if 0 < faults.fail_result <= count and count > 1 else None
         for index in order:
-            if index == failing:
-                self._fail_one(state, courier, index)
+            result = state.results[index]
+            if result.get("status") == "success":
+                # Rendered before a restart: delivered again, in its place in the order.
+                self._redeliver(state, courier, [index])
                 continue
+            if index == failing:
+                if result:  # an empty place failed before a restart
+                    self._fail_one(state, courier, index)
+                continue
+            assert prepared is not None  # some result is still to render
             seed = base_seed + index if isinstance(base_seed, int) else random.getrandbits(32)
             item, media = self._render_one(state, prepared, index=index, seed=seed)
             if courier is not None:
@@ -295,11 +391,22 @@ class Sandbox:
             with self._lock:
                 state.results[index] = item
                 self._media[item["videoUUID"]] = media
+                self._save_media(item["videoUUID"], media)
                 self._charge(_cost(task, prepared))
+                self._save_task(task["taskUUID"], state)
             if courier is not None:
                 courier.success(dict(item), path=media.path, content_type=media.content_type)
         if faults.error_after_success:
             self._fail(state, courier, "inferenceError", "The task failed after its results were sent.", None)
+
+    def _redeliver(self, state: TaskState, courier: Courier | None, indexes: Any) -> None:
+        if courier is None:
+            return
+        for index in indexes:
+            item = state.results[index]
+            media = self.media(item.get("videoUUID", "")) if item.get("status") == "success" else None
+            if media is not None:
+                courier.success(dict(item), path=media.path, content_type=media.content_type)
 
     def _prepare(self, task: dict[str, Any]) -> Prepared:
         """Fetch and check both inputs (spec.validate guarantees one of each) and settle the size."""
@@ -381,6 +488,7 @@ class Sandbox:
         with self._lock:
             state.results[index] = {}
             state.errors.append(item)
+            self._save_task(state.task["taskUUID"], state)
         if courier is not None:
             courier.failure(dict(item))
 
@@ -401,6 +509,7 @@ class Sandbox:
         with self._lock:
             state.results = [result for result in state.results if result.get("status") == "success"]
             state.errors.append(item)
+            self._save_task(state.task["taskUUID"], state)
         if courier is not None:
             courier.failure(dict(item))
 
@@ -434,7 +543,11 @@ def sandbox() -> Sandbox:
     global _instance
     with _instance_lock:
         if _instance is None:
-            _instance = Sandbox(workers=int(getattr(settings, "RUNWARE_SANDBOX_WORKERS", DEFAULT_WORKERS)))
+            state = getattr(settings, "RUNWARE_SANDBOX_STATE", "")
+            _instance = Sandbox(
+                workers=int(getattr(settings, "RUNWARE_SANDBOX_WORKERS", DEFAULT_WORKERS)),
+                state_path=Path(state) if state else None,
+            )
         return _instance
 
 
