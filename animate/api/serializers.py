@@ -97,6 +97,8 @@ class SuggestedSizeSerializer(serializers.Serializer):
     height = serializers.IntegerField()
     tier = serializers.CharField()
     text = serializers.CharField(help_text='"832×480 — closest to your video\'s 16:9".')
+
+
 class EtaSerializer(serializers.Serializer):
     p50_seconds = serializers.IntegerField(help_text="Half of such runs finished within this many seconds.")
     p90_seconds = serializers.IntegerField(help_text="Nine in ten finished within this; past it, it is late.")

@@ -750,6 +750,8 @@ def test_a_browser_submit_needs_the_csrf_token(creator, image, video):
 
     assert forged.status_code == 403 and good.status_code == 201
     assert Generation.objects.count() == 1
+
+
 # --- ETA, and what is done to a run after submitting it ------------------------------------------
 
 
@@ -832,6 +834,8 @@ def test_a_partial_run_reads_done_k_of_n_with_its_error(api, team, creator, imag
     assert (body["status"], body["status_label"], body["results_failed"]) == ("done", "Done — 2 of 3", 1)
     assert body["error"] == {"code": "inferenceError", "message": "Result 2 failed."}
     assert len(body["outputs"]) == 2 and "receiving" in body["timestamps"]
+
+
 # --- the driving video's audio -----------------------------------------------------------------------
 
 

@@ -4,8 +4,10 @@ Uploading, quoting and submitting are the REST API's (tests/api/); the page has 
 its own."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from animate.samples import make_driving_video
 from tests.views.conftest import generation_for
 
 # --- login ------------------------------------------------------------------------------------------------
@@ -160,107 +162,6 @@ def test_rerun_of_another_teams_generation_is_404(member_client, outsider, outsi
     assert member_client.get(reverse("create") + "?from=abc").status_code == 404
 
 
-def test_submitting_for_a_board_of_the_team_sends_its_results_there(
-    member_client, member, outsider, image_asset, video_asset
-):
-    from animate.models import Board
-
-    ours = Board.objects.create(team=image_asset.team, name="Deliveries")
-    theirs = Board.objects.create(team=outsider.memberships.get().team, name="Theirs")
-    body = {"image_id": image_asset.pk, "video_id": video_asset.pk, "choices": {"resolution": "480p"}}
-
-    created = post_json(member_client, "generation-create", {**body, "board_id": ours.pk})
-    refused = post_json(member_client, "generation-create", {**body, "board_id": theirs.pk})
-
-    assert created.status_code == 201
-    assert Generation.objects.get(pk=created.json()["id"]).board_id == ours.pk
-    assert refused.status_code == 400 and "board" in refused.json()["problems"]
-    assert Generation.objects.count() == 1
-
-
-# --- budgets ----------------------------------------------------------------------------------------------
-
-
-def _budget(admin, limit, user=None):
-    from animate.models import Membership
-    from animate.services import budgets
-
-    budgets.budget_set(
-        membership=Membership.objects.get(user=admin),
-        user_id=user.pk if user else None,
-        monthly_limit=limit,
-        actor=admin,
-    )
-
-
-def test_a_quote_shows_what_remains_after_this_run(member_client, admin, member, video_asset):
-    _budget(admin, "0.05")
-
-    budget = post_json(
-        member_client, "quote", {"video_id": video_asset.pk, "choices": {"resolution": "480p"}}
-    ).json()["budget"]
-
-    assert (budget["label"], budget["remaining"], budget["remaining_after"], budget["fits"]) == (
-        "The team's monthly budget",
-        "0.0500",
-        "0.0400",
-        True,
-    )
-    assert budget["message"] is None and "(UTC)" in budget["resets_text"]
-
-
-def test_a_quote_says_when_the_run_would_be_refused(member_client, admin, member, video_asset):
-    _budget(admin, "0.02", user=member)
-
-    choices = {"resolution": "480p", "numberResults": 3}
-    budget = post_json(member_client, "quote", {"video_id": video_asset.pk, "choices": choices}).json()[
-        "budget"
-    ]
-
-    assert (budget["scope"], budget["remaining_after"], budget["fits"]) == ("member", "-0.0100", False)
-    assert "your monthly cap has $0.0200 left" in budget["message"]
-
-
-def test_a_quote_for_a_reviewer_or_without_budgets_has_no_budget_line(
-    member_client, reviewer_client, admin, video_asset
-):
-    body = {"video_id": video_asset.pk, "choices": {"resolution": "480p"}}
-    assert post_json(member_client, "quote", body).json()["budget"] is None
-    _budget(admin, "1")
-    assert post_json(reviewer_client, "quote", body).json()["budget"] is None
-
-
-def test_an_over_budget_submit_is_refused_with_what_remains_and_nothing_is_saved(
-    member_client, admin, image_asset, video_asset
-):
-    _budget(admin, "0.0050")
-    body = {"image_id": image_asset.pk, "video_id": video_asset.pk, "choices": {"resolution": "480p"}}
-
-    response = post_json(member_client, "generation-create", body)
-
-    assert response.status_code == 400
-    message = response.json()["problems"]["budget"]
-    assert "has $0.0050 left of $0.0050" in message and "It resets on" in message
-    assert not Generation.objects.exists()
-
-
-def test_a_submit_is_recorded_in_the_audit_log_with_the_callers_address(
-    member_client, image_asset, video_asset
-):
-    from animate.models import AuditEvent
-
-    body = {"image_id": image_asset.pk, "video_id": video_asset.pk, "choices": {"resolution": "480p"}}
-    member_client.post(
-        reverse("generation-create"),
-        json.dumps(body),
-        content_type="application/json",
-        REMOTE_ADDR="203.0.113.8",
-    )
-
-    audit = AuditEvent.objects.get(action="generation_submitted")
-    assert audit.ip == "203.0.113.8" and audit.target_id == str(Generation.objects.get().pk)
-
-
 # --- the driving video's audio -------------------------------------------------------------------------
 
 
@@ -298,30 +199,10 @@ def test_the_silent_results_warning_is_gone_while_the_audio_is_kept(member_clien
     )
     upload = SimpleUploadedFile("talk.mp4", clip.read_bytes(), content_type="video/mp4")
 
-    body = member_client.post(reverse("asset-upload"), {"kind": "video", "file": upload}).json()
+    body = member_client.post("/api/assets/", {"kind": "video", "file": upload}).json()
 
     assert (body["has_audio"], body["audio_codec"]) == (True, "aac")
     assert not any("silent" in warning for warning in body["warnings"])
-
-
-@pytest.mark.parametrize(("sent", "stored"), [(None, True), (True, True), (False, False)])
-def test_submitting_from_the_page_carries_the_keep_audio_choice(
-    member_client, member, team, image_asset, tmp_path, sent, stored
-):
-    from tests.conftest import make_asset
-
-    clip = make_driving_video(
-        tmp_path / "talk.mp4", seconds=1.0, fps=8, width=160, height=240, with_audio=True
-    )
-    video = make_asset(team, member, "video", clip)
-    body = {"image_id": image_asset.pk, "video_id": video.pk, "choices": {"resolution": "480p"}}
-    if sent is not None:
-        body["keep_audio"] = sent
-
-    response = post_json(member_client, "generation-create", body)
-
-    assert response.status_code == 201
-    assert Generation.objects.get().keep_audio is stored
 
 
 def test_the_create_page_loads_the_notifier_before_its_own_script(member_client, member):

@@ -224,6 +224,8 @@ def test_the_list_carries_each_runs_live_state_with_its_eta(member_client, membe
     events = {event["id"]: event for event in response.context["events"]}
     assert events[running.pk]["eta"]["basis"] == "default"
     assert 'id="gen-events"' in response.content.decode()
+
+
 # --- flagged results and sound --------------------------------------------------------------------------
 
 
