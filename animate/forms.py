@@ -414,10 +414,3 @@ def parameter_form_initial(parameters: dict[str, Any]) -> ParameterForm:
     initial.setdefault("seed_random", "seed" not in parameters)
     initial["seed_random"] = bool(initial["seed_random"])
     return ParameterForm(initial=initial)
-
-
-class AssetUploadForm(forms.Form):
-    KIND_LABELS = {"image": "Character image", "video": "Driving video"}
-
-    file = forms.FileField(allow_empty_file=True)
-    kind = forms.ChoiceField(choices=list(KIND_LABELS.items()))

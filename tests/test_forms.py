@@ -5,7 +5,6 @@ from django import forms
 
 from animate.forms import (
     SERVER_SET,
-    AssetUploadForm,
     ParameterForm,
     form_data_from_choices,
     parameter_form_for_choices,
@@ -236,7 +235,3 @@ def test_the_initial_form_of_a_rerun_shows_the_stored_parameters():
     with_seed = parameter_form_initial({"seed": 5})
     assert with_seed["seed_random"].value() is False
     assert with_seed["seed"].value() == "5"
-
-
-def test_the_upload_form_knows_the_two_kinds():
-    assert AssetUploadForm.KIND_LABELS == {"image": "Character image", "video": "Driving video"}

@@ -1,12 +1,11 @@
 """Helpers every page module shares: the caller's membership, ids from requests, JSON bodies."""
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -24,10 +23,6 @@ def no_team(request: HttpRequest) -> HttpResponse:
     return render(request, "animate/no_team.html", {}, status=403)
 
 
-def no_team_json() -> JsonResponse:
-    return JsonResponse({"error": "You are not a member of any team."}, status=403)
-
-
 def int_or_none(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -35,21 +30,6 @@ def int_or_none(value: Any) -> int | None:
         return int(str(value))
     except (TypeError, ValueError):
         return None
-
-
-def json_body(request: HttpRequest) -> dict[str, Any] | None:
-    try:
-        body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return body if isinstance(body, dict) else None
-
-
-def team_asset(membership: Membership, asset_id: Any, kind: str) -> Asset | None:
-    pk = int_or_none(asset_id)
-    if pk is None:
-        return None
-    return Asset.objects.filter(team_id=membership.team_id, kind=kind, pk=pk).first()
 
 
 def asset_payload(asset: Asset, *, mode: str | None = None) -> dict[str, Any]:

@@ -597,10 +597,7 @@ def test_an_overlong_idempotency_key_is_400_naming_the_header(api, image, video)
     assert list(response.json()["errors"]) == ["Idempotency-Key"]
 
 
-@pytest.mark.timeout(120)
-def test_two_concurrent_posts_with_one_key_make_one_generation_and_one_sandbox_task(
-    live_server, creator, image, video, settings
-):
+def _two_racing_posts_make_one_run(live_server, creator, image, video, settings) -> None:
     fast_settings(settings)
     token = Token.objects.create(user=creator).key
     body = submit_body(image, video, fps=8)
@@ -625,6 +622,23 @@ def test_two_concurrent_posts_with_one_key_make_one_generation_and_one_sandbox_t
     assert generation.status == Generation.Status.DONE
     assert sandbox().task_uuids() - before == {str(generation.task_uuid)}
     assert generation.cost_entries.count() == 1
+
+
+@pytest.mark.timeout(120)
+def test_two_concurrent_posts_with_one_key_make_one_generation_and_one_sandbox_task(
+    live_server, creator, image, video, settings
+):
+    _two_racing_posts_make_one_run(live_server, creator, image, video, settings)
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(120)
+def test_two_concurrent_posts_with_one_key_make_one_run_on_postgresql_too(
+    live_server, creator, image, video, settings
+):
+    # There the two inserts really overlap: the unique (team, key) index makes the loser wait, fail and
+    # answer the winner's generation.
+    _two_racing_posts_make_one_run(live_server, creator, image, video, settings)
 
 
 # --- identical jobs ------------------------------------------------------------------------------------

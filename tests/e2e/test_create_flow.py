@@ -222,3 +222,26 @@ def test_the_eta_from_the_quote_is_shown_beside_the_price(ready_page):
     page.unroute("**/api/quote/")
     page.locator("[data-key=fps]").fill("16")
     expect(page.locator("#eta-line")).to_be_hidden(timeout=10_000)
+
+
+def test_an_upload_to_the_api_shows_its_progress_bar(live_server, settings, browser, member, tmp_path):
+    fast_settings(settings)
+    video = make_driving_video(tmp_path / "moves.mp4", seconds=2, fps=8, width=240, height=360)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    _login(page, live_server, "mia", "pw-mia")
+
+    def slow(route):
+        # Held back after the bytes are sent, so the bar can be seen at 100 % before the answer.
+        page.wait_for_timeout(1500)
+        route.continue_()
+
+    page.route("**/api/assets/**", slow)
+    page.get_by_label("Driving video").set_input_files(str(video))
+
+    bar = page.get_by_label("Video upload progress")
+    expect(bar).to_be_visible(timeout=10_000)
+    expect(page.locator("[data-dropzone=video] [data-progress-text]")).to_have_text("100%", timeout=10_000)
+    expect(page.locator(".preview video").first).to_be_visible(timeout=20_000)
+    expect(bar).to_be_hidden()
+    context.close()
