@@ -224,3 +224,17 @@ def test_the_list_carries_each_runs_live_state_with_its_eta(member_client, membe
     events = {event["id"]: event for event in response.context["events"]}
     assert events[running.pk]["eta"]["basis"] == "default"
     assert 'id="gen-events"' in response.content.decode()
+
+
+def test_a_dismissed_run_stays_in_my_generations_and_the_gallery(
+    client, member_client, member, image_asset, video_asset
+):
+    from django.utils import timezone
+
+    generation = generation_for(
+        member, image_asset, video_asset, status=Generation.Status.DONE, dismissed_at=timezone.now()
+    )
+    output = output_for(generation)
+    assert f"Generation #{generation.pk}" in member_client.get(reverse("generation-list")).content.decode()
+    gallery = member_client.get(reverse("gallery")).content.decode()
+    assert f'data-output-id="{output.pk}"' in gallery or f"/outputs/{output.pk}/" in gallery
