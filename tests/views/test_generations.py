@@ -227,7 +227,7 @@ def test_the_list_carries_each_runs_live_state_with_its_eta(member_client, membe
 
 
 def test_a_dismissed_run_stays_in_my_generations_and_the_gallery(
-    client, member_client, member, image_asset, video_asset
+    member_client, member, image_asset, video_asset
 ):
     from django.utils import timezone
 
