@@ -233,6 +233,10 @@ def test_an_error_after_every_result_is_shown_on_the_done_run(live_server, membe
     generation = wait_for(generation, lambda g: g.is_terminal and g.error_code)
     assert (generation.status, generation.results_failed) == ("done", 0)
     assert generation.error_message.startswith("After the results were in, Runware reported:")
+    from animate.services.generations import generation_event
+
+    # Never a plain "Done": the label says an error came too.
+    assert generation_event(generation)["status_label"] == "Done — error reported"
 
 
 def test_a_task_runware_forgets_ends_failed_within_the_documented_time(

@@ -546,7 +546,7 @@ def _run_action(view: ApiView, request: Request, action: Any, **kwargs: Any) -> 
         generation = action(membership=view.member, **kwargs)
     except runs.RunNotFound:
         raise exceptions.NotFound("No such generation in your team.") from None
-    except PermissionError as exc:
+    except NotAllowed as exc:
         raise exceptions.PermissionDenied(str(exc)) from None
     except runs.RunActionRefused as exc:
         raise exceptions.ValidationError({"generation": [str(exc)]}) from None

@@ -177,6 +177,11 @@ class Generation(models.Model):
         """Done, but with some of its results ended in error by Runware."""
         return self.status == self.Status.DONE and self.results_failed > 0
 
+    @property
+    def is_done_with_error(self) -> bool:
+        """Done, and Runware reported an error too: for missing results, or after every result."""
+        return self.status == self.Status.DONE and bool(self.error_code)
+
     def steps_stamp(self, target: str, now: Any) -> list[str]:
         """Set the missing timestamps of the steps up to ``target`` and return the fields set.
 

@@ -405,9 +405,12 @@ def charge_flag(generation: Generation, *, unstored: int, received: int) -> str:
 
 
 def status_label(generation: Generation, *, received: int) -> str:
-    """The status as people read it: "Done — 2 of 3" when some results failed."""
+    """The status as people read it: "Done — 2 of 3" when some results failed, and never a plain "Done"
+    when Runware reported an error after the results."""
     if generation.is_partial:
         return f"Done — {received} of {generation.number_results}"
+    if generation.is_done_with_error:
+        return "Done — error reported"
     return str(Generation.Status(generation.status).label)
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from animate.models import AuditEvent, Generation, Membership
 from animate.services import generations, ingest
 from animate.services.audit import audit_record
+from animate.services.teams import NotAllowed
 
 STOPPED_CODE = "stoppedWaiting"
 
@@ -33,7 +34,7 @@ def _team_run(membership: Membership, generation_id: int) -> Generation:
 
 def _require_admin(membership: Membership) -> None:
     if not membership.is_admin:
-        raise PermissionError("Only team admins can do this.")
+        raise NotAllowed("Only team admins can check a run now or stop waiting for it.")
 
 
 def generation_check_now(*, membership: Membership, generation_id: int, ip: str | None = None) -> Generation:

@@ -7,7 +7,11 @@ import { ingest, subscribe } from "./live.js";
 const box = document.getElementById("run-actions");
 const root = document.getElementById("detail");
 
+const ENDED_NOTE = "Admins: “Check now” asks Runware at once; a result that still arrives is stored and charged.";
+let acted = false;
+
 function say(text, error = false) {
+  acted = true;
   const note = document.getElementById("run-actions-note");
   note.textContent = text;
   note.classList.toggle("status-error", error);
@@ -66,6 +70,7 @@ if (box) {
     const event = message.generation;
     const ended = event.status === "done" || event.status === "failed";
     stop.hidden = ended;
+    if (ended && !acted) document.getElementById("run-actions-note").textContent = ENDED_NOTE;
     check.disabled = event.status === "queued";
     document.getElementById("stopped-note").hidden = event.error_code !== "stoppedWaiting";
   });

@@ -37,7 +37,8 @@ export function renderBadge(badge, event) {
   if (!badge) return;
   badge.classList.remove(...BADGE_CLASSES);
   badge.classList.add(`badge--${event.status}`);
-  if (event.partial) badge.classList.add("badge--partial");
+  // Done with Runware's error (missing results, or one sent after them): never a plain green "Done".
+  if (event.status === "done" && (event.partial || event.error_code)) badge.classList.add("badge--partial");
   badge.textContent = event.status_label || event.status;
 }
 

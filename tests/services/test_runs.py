@@ -7,7 +7,7 @@ import pytest
 from animate.models import AuditEvent, CostEntry, Generation
 from animate.runware.sandbox.engine import sandbox
 from animate.services import runs
-from animate.services.teams import membership_for
+from animate.services.teams import NotAllowed, membership_for
 from tests.livehelpers import fast_settings, submit, wait_for
 
 pytestmark = pytest.mark.timeout(120)
@@ -77,9 +77,9 @@ def test_only_admins_check_or_stop_and_only_runs_of_their_team(
     generation = Generation.objects.create(
         team=team, created_by=member, image=image_asset, video=video_asset, status="submitted"
     )
-    with pytest.raises(PermissionError):
+    with pytest.raises(NotAllowed):
         runs.generation_stop_waiting(membership=membership_for(member), generation_id=generation.pk)
-    with pytest.raises(PermissionError):
+    with pytest.raises(NotAllowed):
         runs.generation_check_now(membership=membership_for(member), generation_id=generation.pk)
     with pytest.raises(runs.RunNotFound):
         runs.generation_stop_waiting(membership=membership_for(outsider), generation_id=generation.pk)

@@ -275,3 +275,17 @@ def test_the_generation_pages_load_the_notifier_as_a_module_with_its_control(
         assert '<script type="module" src="/static/js/notify.js"></script>' in html
         assert f'data-notify-control data-user-id="{member.pk}" hidden' in html
         assert "Notify me when runs finish</button>" in html
+
+
+def test_a_dismissed_run_stays_in_my_generations_and_the_gallery(
+    member_client, member, image_asset, video_asset
+):
+    from django.utils import timezone
+
+    generation = generation_for(
+        member, image_asset, video_asset, status=Generation.Status.DONE, dismissed_at=timezone.now()
+    )
+    output = output_for(generation)
+    assert f"Generation #{generation.pk}" in member_client.get(reverse("generation-list")).content.decode()
+    gallery = member_client.get(reverse("gallery")).content.decode()
+    assert f'data-output-id="{output.pk}"' in gallery or f"/outputs/{output.pk}/" in gallery
