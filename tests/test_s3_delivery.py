@@ -117,7 +117,7 @@ def test_a_result_over_the_size_limit_is_refused_at_the_put_and_the_generation_f
     generation = wait_terminal(submit(member, image_asset, video_asset))
     # The PUT was answered 413 before its body was read; the fallback download meets the same limit.
     assert (generation.status, generation.error_code) == ("failed", "resultRejected")
-    assert "larger than 2000 bytes" in generation.error_message
+    assert "2000" in generation.error_message  # the limit, named
     upload = ResultUpload.objects.get(generation=generation)
     assert upload.status == "open" and not default_storage.exists(upload.name)
     assert not Output.objects.exists()
