@@ -84,8 +84,8 @@ def is_s3(storage: Storage | None = None) -> bool:
     """Whether ``storage`` (default: the media storage) is a bucket rather than the local disk."""
     from storages.backends.s3 import S3Storage
 
-    target = storage if storage is not None else default_storage
-    return isinstance(getattr(target, "_wrapped", target), S3Storage) or isinstance(target, S3Storage)
+    # default_storage is a lazy proxy; isinstance() sees the class of the storage behind it.
+    return isinstance(storage if storage is not None else default_storage, S3Storage)
 
 
 def _client(storage: Storage) -> Any:

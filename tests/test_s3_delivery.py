@@ -110,6 +110,20 @@ def test_a_garbage_upload_is_refused_and_the_generation_fetches_the_video_instea
     assert len(provider_gets) == 1  # one download, the fallback
 
 
+def test_a_result_over_the_size_limit_is_refused_at_the_put_and_the_generation_fails_saying_so(
+    live_server, settings, member, image_asset, video_asset, provider_gets
+):
+    settings.ANIMATE_MAX_OUTPUT_BYTES = 2000  # smaller than any rendered video
+    generation = wait_terminal(submit(member, image_asset, video_asset))
+    # The PUT was answered 413 before its body was read; the fallback download meets the same limit.
+    assert (generation.status, generation.error_code) == ("failed", "resultRejected")
+    assert "2000" in generation.error_message  # the limit, named
+    upload = ResultUpload.objects.get(generation=generation)
+    assert upload.status == "open" and not default_storage.exists(upload.name)
+    assert not Output.objects.exists()
+    assert CostEntry.objects.count() == 1  # Runware charged for it all the same, once
+
+
 def test_a_second_put_to_a_used_endpoint_is_refused(live_server, member, image_asset, video_asset):
     from animate.services import result_uploads
 

@@ -114,3 +114,29 @@ def test_a_failure_while_probing_a_spooled_upload_removes_its_copy(
     with pytest.raises(MediaRejected):
         asset_store(team=team, user=member, kind="video", uploaded_file=Stream())
     assert os.listdir(temp_dir) == []
+
+
+def test_an_upload_to_the_live_server_lands_in_the_bucket_and_plays_from_there(
+    s3_media, live_server, member, tmp_path, temp_dir
+):
+    import hashlib
+
+    import httpx
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=member).key
+    clip = padded_video(tmp_path / "live.mp4", 12)
+    response = httpx.post(
+        f"{live_server.url}/api/assets/?kind=video",
+        files={"file": ("live.mp4", clip.read_bytes(), "video/mp4")},
+        headers={"Authorization": f"Token {token}"},
+        timeout=120,
+    )
+    assert response.status_code == 201, response.text
+    asset = Asset.objects.get()
+    assert f"{default_storage.location}/{asset.file.name}" in bucket_keys(s3_media, default_storage.location)
+    url = response.json()["url"]  # absolute in the API
+    media = httpx.get(url, headers={"Authorization": f"Token {token}"}, timeout=30)
+    assert media.status_code == 302
+    assert hashlib.sha256(httpx.get(media.headers["location"]).content).hexdigest() == asset.sha256
+    assert os.listdir(temp_dir) == []

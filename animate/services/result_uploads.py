@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import tempfile
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -98,7 +99,7 @@ def result_upload_url(*, generation: Generation) -> str | None:
         return None
     upload = ResultUpload.objects.filter(generation=generation).first()
     if upload is None:
-        upload_uuid = ResultUpload._meta.get_field("uuid").default()
+        upload_uuid = uuid.uuid4()
         extension = EXTENSIONS.get(str(generation.parameters.get("outputFormat", "MP4")).upper(), ".mp4")
         upload, _ = ResultUpload.objects.get_or_create(
             generation=generation,

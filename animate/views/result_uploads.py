@@ -29,8 +29,8 @@ def result_upload_put(request: HttpRequest, token: str) -> JsonResponse:
             token=token, body=request, content_length=request.META.get("CONTENT_LENGTH")
         )
     except UploadRefused as refused:
-        response = JsonResponse({"errors": {"file": [refused.message]}}, status=refused.status)
-        return response
+        # The API's error shape, naming the one input there is: the result video.
+        return JsonResponse({"errors": {"file": [refused.message]}}, status=refused.status)
     return JsonResponse({"size": upload.size, "sha256": upload.sha256}, status=201)
 
 
