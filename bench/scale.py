@@ -73,58 +73,73 @@ async def _hammer(urls: list[str], bodies: list[bytes], concurrency: int) -> flo
         return len(bodies) / (time.perf_counter() - started)
 
 
-def webhooks_per_second(
-    tmp, database_url, env, generation, secret, *, webs: int, count: int, concurrency: int
-):
-    def body() -> bytes:
+def _webhook_bodies(generations, count: int) -> list[tuple[str, bytes]]:
+    """(path, body) pairs spread over the generations; each body distinct, so none is a duplicate."""
+    bodies = []
+    for index in range(count):
+        generation, secret = generations[index % len(generations)]
         item = {
             "taskType": "videoInference",
             "taskUUID": str(generation.task_uuid),
             "status": "processing",
-            "videoUUID": str(uuid.uuid4()),  # a distinct body each time: none is a duplicate
+            "videoUUID": str(uuid.uuid4()),
         }
-        return json.dumps({"data": [item]}).encode()
-
-    topology = _topology(tmp, database_url, env, webs=webs, workers=2)
-    try:
-        urls = [
-            f"{topology.services[n].url}/hooks/runware/{generation.pk}/{secret}/"
-            for n in topology.services
-            if n.startswith("web-")
-        ]
-        asyncio.run(_hammer(urls, [body() for _ in range(200)], concurrency))  # warm-up
-        return asyncio.run(_hammer(urls, [body() for _ in range(count)], concurrency))
-    finally:
-        topology.stop_all()
+        bodies.append((f"/hooks/runware/{generation.pk}/{secret}/", json.dumps({"data": [item]}).encode()))
+    return bodies
 
 
-def generations_per_minute(tmp, database_url, env, user, image, video, *, workers: int, count: int) -> float:
+async def _hammer(urls: list[str], bodies: list[tuple[str, bytes]], concurrency: int) -> float:
+    """POST every body, spread round-robin over the web processes at ``urls``; bodies answered per second."""
+    queue = list(enumerate(bodies))
+    async with httpx.AsyncClient(timeout=60) as client:
+
+        async def worker() -> None:
+            while queue:
+                index, (path, body) = queue.pop()
+                response = await client.post(
+                    urls[index % len(urls)] + path, content=body, headers={"Content-Type": "application/json"}
+                )
+                response.raise_for_status()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return len(bodies) / (time.perf_counter() - started)
+
+
+def _drained(timeout: float = 600) -> None:
+    """Wait until the workers have applied every stored webhook body (so the next phase starts quiet)."""
+    from animate.models import WebhookEvent
+
+    deadline = time.monotonic() + timeout
+    while WebhookEvent.objects.filter(status__in=["received", "processing"]).exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the workers did not apply the webhook bodies within 10 minutes")
+        time.sleep(0.2)
+
+
+def generations_per_minute(user, image, video, *, count: int) -> float:
     from animate.models import Generation
     from animate.services.generations import generation_create
     from animate.services.teams import membership_for
 
-    topology = _topology(tmp, database_url, env, webs=1, workers=workers)
-    try:
-        membership = membership_for(user)
-        started = time.perf_counter()
-        ids = [
-            generation_create(
-                membership=membership, image=image, video=video, choices={"resolution": "480p", "fps": 8}
-            ).pk
-            for _ in range(count)
-        ]
-        deadline = time.monotonic() + 600
-        while Generation.objects.filter(pk__in=ids, status__in=["done", "failed"]).count() < count:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the generations did not finish within 10 minutes")
-            time.sleep(0.1)
-        elapsed = time.perf_counter() - started
-        failed = Generation.objects.filter(pk__in=ids, status="failed").count()
-        if failed:
-            raise RuntimeError(f"{failed} generation(s) failed; see {topology.log_dir}")
-        return count / elapsed * 60
-    finally:
-        topology.stop_all()
+    membership = membership_for(user)
+    started = time.perf_counter()
+    ids = [
+        generation_create(
+            membership=membership, image=image, video=video, choices={"resolution": "480p", "fps": 8}
+        ).pk
+        for _ in range(count)
+    ]
+    deadline = time.monotonic() + 600
+    while Generation.objects.filter(pk__in=ids, status__in=["done", "failed"]).count() < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the generations did not finish within 10 minutes")
+        time.sleep(0.1)
+    elapsed = time.perf_counter() - started
+    failed = Generation.objects.filter(pk__in=ids, status="failed").count()
+    if failed:
+        raise RuntimeError(f"{failed} generation(s) failed")
+    return count / elapsed * 60
 
 
 async def _latency(urls: list[str], cookie: str, generations, sockets: int) -> list[float]:
@@ -169,63 +184,58 @@ async def _latency(urls: list[str], cookie: str, generations, sockets: int) -> l
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--webhooks", type=int, default=2000)
+    parser.add_argument("--webhooks", type=int, default=1000, help="webhooks per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of 1 then 2 web processes (median)")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--generations", type=int, default=12)
+    parser.add_argument("--generations", type=int, default=10)
     parser.add_argument("--sockets", type=int, default=100)
     parser.add_argument("--samples", type=int, default=60)
     args = parser.parse_args()
     with scratch_dir() as tmp, postgres_database() as database_url:
         env = setup_django(tmp, {"DATABASE_URL": database_url})
-        user, generations = make_team_and_generations(tmp, 1 + args.samples)
-        (hooked, secret), fresh = generations[0], generations[1:]
+        user, generations = make_team_and_generations(tmp, 20 + args.samples)
+        hooked, fresh = generations[:20], generations[20:]
         from django.conf import settings
         from django.test import Client
-
-        rates = {}
-        for webs in (1, 2):
-            rates[("webhooks", webs)] = webhooks_per_second(
-                tmp,
-                database_url,
-                env,
-                hooked,
-                secret,
-                webs=webs,
-                count=args.webhooks,
-                concurrency=args.concurrency,
-            )
-            print(f"webhooks/s, {webs} web process(es): {rates[('webhooks', webs)]:.0f}", flush=True)
-        for workers in (1, 2):
-            rates[("generations", workers)] = generations_per_minute(
-                tmp,
-                database_url,
-                env,
-                user,
-                hooked.image,
-                hooked.video,
-                workers=workers,
-                count=args.generations,
-            )
-            print(f"generations/min, {workers} worker(s): {rates[('generations', workers)]:.1f}", flush=True)
 
         client = Client()
         client.force_login(user)
         cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        # One topology of 2 web processes and 2 workers; "1 web process" is the traffic sent to one of
+        # them, "1 worker" the topology once the second worker is stopped.
         topology = _topology(tmp, database_url, env, webs=2, workers=2)
         try:
             urls = [topology.services[n].url for n in ("web-a", "web-b")]
+            asyncio.run(_hammer(urls, _webhook_bodies(hooked, 200), args.concurrency))  # warm-up
+            webhooks: dict[int, list[float]] = {1: [], 2: []}
+            for _ in range(args.rounds):
+                for webs in (1, 2):
+                    bodies = _webhook_bodies(hooked, args.webhooks)
+                    webhooks[webs].append(asyncio.run(_hammer(urls[:webs], bodies, args.concurrency)))
+                    print(f"webhooks/s, {webs} web process(es): {webhooks[webs][-1]:.0f}", flush=True)
+            _drained()
             latency = asyncio.run(_latency(urls, cookie, fresh, args.sockets))
+            print(f"event latency measured over {len(latency)} samples", flush=True)
+            image, video = hooked[0][0].image, hooked[0][0].video
+            per_minute = {2: generations_per_minute(user, image, video, count=args.generations)}
+            print(f"generations/min, 2 workers: {per_minute[2]:.1f}", flush=True)
+            topology.stop("worker-2")
+            per_minute[1] = generations_per_minute(user, image, video, count=args.generations)
+            print(f"generations/min, 1 worker: {per_minute[1]:.1f}", flush=True)
         finally:
             topology.stop_all()
 
+    def median(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    rates = {("webhooks", n): median(webhooks[n]) for n in (1, 2)}
+    rates |= {("generations", n): per_minute[n] for n in (1, 2)}
     print()
     print(f"{'':34}{'1 process':>12}{'2 processes':>14}{'ratio':>8}")
-    for key, label, unit in (
-        ("webhooks", "webhooks answered", "/s"),
-        ("generations", "generations finished", "/min"),
-    ):
+    rows = (("webhooks", "webhooks answered /s (median)"), ("generations", "generations finished /min"))
+    for key, label in rows:
         one, two = rates[(key, 1)], rates[(key, 2)]
-        print(f"{label + ' ' + unit:34}{one:12.1f}{two:14.1f}{two / one:8.2f}")
+        print(f"{label:34}{one:12.1f}{two:14.1f}{two / one:8.2f}")
     print(
         f"event latency via Redis, {args.sockets} sockets over 2 web processes, {len(latency)} samples: "
         f"p50 {percentile(latency, 0.5):.1f} ms  p99 {percentile(latency, 0.99):.1f} ms"
