@@ -14,6 +14,10 @@ if DATABASES["default"]["ENGINE"] == "animate.sqlite":
     # A file, not :memory:, so the live ASGI server's threads and the test share one database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
+# A live server's test ends before the sandbox has put every result to it: those PUTs give up quickly
+# instead of holding the shared sandbox's render threads (and every later test's task) for a minute.
+RUNWARE_SANDBOX_UPLOAD_RETRY_FOR = 3.0
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = VAR_DIR / f"test-media-{os.getpid()}"
 

@@ -76,7 +76,7 @@ def test_an_upload_through_the_page_lands_in_the_bucket_with_its_poster(
     client.force_login(member)
     clip = make_driving_video(tmp_path / "dance.mp4", seconds=1.0, fps=8, width=160, height=240)
     upload = SimpleUploadedFile("dance.mp4", clip.read_bytes(), content_type="video/mp4")
-    response = client.post(reverse("asset-upload"), {"kind": "video", "file": upload})
+    response = client.post(reverse("api:asset-list"), {"kind": "video", "file": upload})
     assert response.status_code == 201, response.content
     asset = Asset.objects.get()
     keys = bucket_keys(s3_media, asset.file.storage.location)

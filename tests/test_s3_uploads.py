@@ -72,7 +72,7 @@ def test_an_upload_over_http_leaves_no_temporary_file(s3_media, client, member, 
     client.force_login(member)
     clip = padded_video(tmp_path / "dance.mp4", 3)
     upload = SimpleUploadedFile("dance.mp4", clip.read_bytes(), content_type="video/mp4")
-    response = client.post(reverse("asset-upload"), {"kind": "video", "file": upload})
+    response = client.post(reverse("api:asset-list"), {"kind": "video", "file": upload})
     assert response.status_code == 201, response.content
     assert Asset.objects.count() == 1
     assert os.listdir(temp_dir) == []
@@ -85,7 +85,7 @@ def test_a_refused_upload_leaves_no_temporary_file_and_nothing_in_the_bucket(
     garbage = SimpleUploadedFile(
         "dance.mp4", b"\x00\x00\x00\x18ftypmp42" + bytes(300_000), content_type="video/mp4"
     )
-    response = client.post(reverse("asset-upload"), {"kind": "video", "file": garbage})
+    response = client.post(reverse("api:asset-list"), {"kind": "video", "file": garbage})
     assert response.status_code == 400
     assert "Driving video" in response.content.decode()
     assert Asset.objects.count() == 0

@@ -108,4 +108,5 @@ def test_check_says_when_allowed_hosts_would_refuse_every_request(tmp_path):
 
 def test_ci_installs_a_cjk_font_with_chromium_for_the_default_chinese_prompt():
     script = (settings.BASE_DIR / ".ci" / "run").read_text()
-    assert "apt-get install -y -qq chromium fonts-noto-cjk" in script
+    assert "missing+=(chromium)" in script and "missing+=(fonts-noto-cjk)" in script
+    assert 'apt-get install -y -qq "${missing[@]}"' in script

@@ -93,6 +93,11 @@ function describe(event) {
     return { title: `Generation #${event.id} failed`, body: event.error || "The run ended without a result." };
   }
   const results = `${event.results_received ?? 0} of ${event.number_results ?? 1} results`;
+  if (event.partial) {
+    // Some results failed at Runware: say so, not a plain "done".
+    const why = event.error ? ` · ${event.error}` : "";
+    return { title: `Generation #${event.id} is done with ${results}`, body: `${results}${money(event.actual_cost)}${why}` };
+  }
   return { title: `Generation #${event.id} is done`, body: `${results}${money(event.actual_cost)}` };
 }
 

@@ -220,8 +220,20 @@ def test_the_eta_from_the_quote_is_shown_beside_the_price(ready_page):
         "Usually 45 s, up to 1 min 30 s — an estimate until your team has more runs.", timeout=10_000
     )
     page.unroute("**/api/quote/")
+
+    def without_eta(route):
+        response = route.fetch()
+        route.fulfill(response=response, json={**response.json(), "eta": None})
+
+    page.route("**/api/quote/", without_eta)
     page.locator("[data-key=fps]").fill("16")
     expect(page.locator("#eta-line")).to_be_hidden(timeout=10_000)
+    page.unroute("**/api/quote/")
+    # The server's own figure: the team has no finished runs yet, so the per-tier default.
+    page.locator("[data-key=fps]").fill("18")
+    expect(page.locator("#eta-line")).to_contain_text(
+        "an estimate until your team has more runs", timeout=10_000
+    )
 
 
 def test_an_upload_to_the_api_shows_its_progress_bar(live_server, settings, browser, member, tmp_path):

@@ -134,3 +134,27 @@ def test_the_badge_clears_when_the_tab_is_shown_and_a_visible_tab_gets_no_notifi
     expect(page.get_by_role("button", name=re.compile("Notifications on"))).to_be_visible()
     assert page.evaluate("window.__permissionAsked") == 0
     context.close()
+
+
+def test_a_run_with_some_results_failed_is_announced_as_done_with_k_of_n(
+    live_server, settings, browser, member, inputs
+):
+    fast_settings(settings)
+    context = browser.new_context(permissions=["notifications"])
+    context.add_init_script(INIT)
+    page = context.new_page()
+    _login(page, live_server, "mia", "pw-mia")
+    page.get_by_role("button", name="Notify me when runs finish").click()
+    expect(page.locator("[data-conn]")).to_have_attribute("data-state", "live", timeout=20_000)
+
+    page.evaluate("window.__setHidden(true)")
+    generation = wait_terminal(
+        submit(member, *inputs, numberResults=3, positivePrompt="[sandbox:fail_result=2] dance"), timeout=90
+    )
+    assert (generation.status, generation.results_failed) == ("done", 1)
+
+    page.wait_for_function("window.__notifications.length > 0", timeout=20_000)
+    (notice,) = page.evaluate("window.__notifications.map(({title, body}) => ({title, body}))")
+    assert notice["title"] == f"Generation #{generation.pk} is done with 2 of 3 results"
+    assert notice["body"].startswith("2 of 3 results")
+    context.close()

@@ -171,6 +171,26 @@ def test_an_upload_refused_with_a_4xx_is_not_sent_again_and_the_webhook_still_go
     assert hooks.answered == [409, 200]
 
 
+def test_an_upload_to_a_receiver_that_is_gone_gives_up_within_its_own_bound(
+    client: RunwareClient, media: SampleMedia, settings: Any
+) -> None:
+    # The PUT holds a render thread: its retries stop after RUNWARE_SANDBOX_UPLOAD_RETRY_FOR, not after
+    # the webhooks' much longer bound, so a dead receiver does not stall the tasks queued behind it.
+    settings.RUNWARE_SANDBOX_WEBHOOK_RETRY_FOR = 300.0
+    settings.RUNWARE_SANDBOX_WEBHOOK_BACKOFF = 0.05
+    settings.RUNWARE_SANDBOX_UPLOAD_RETRY_FOR = 0.5
+    with receiver() as hooks:
+        gone = hooks.url.replace("hooks", "put")
+    task = video_task(client, media, uploadEndpoint=gone)
+    started = time.monotonic()
+    client.submit(task)
+
+    (item,) = finished(client, task["taskUUID"], timeout=30).data
+
+    assert item["status"] == "success"
+    assert time.monotonic() - started < 20
+
+
 def test_the_garbage_upload_fault_puts_bytes_that_are_not_a_video(
     client: RunwareClient, media: SampleMedia
 ) -> None:

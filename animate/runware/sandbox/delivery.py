@@ -13,7 +13,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -117,8 +117,13 @@ class Courier:
         anywhere: a poll or a webhook never announces a result whose upload has not been made."""
         if not self._upload_endpoint:
             return
+        # The PUT holds a render thread, so its retries have their own, shorter bound: a receiver that is
+        # gone must not stall every task behind it for the webhooks' five minutes.
+        policy = RetryPolicy.from_settings()
+        bound = float(getattr(settings, "RUNWARE_SANDBOX_UPLOAD_RETRY_FOR", 60.0))
+        policy = replace(policy, give_up_after=min(policy.give_up_after, bound))
         with httpx.Client(follow_redirects=False, verify=shared_ssl_context()) as client:
-            self._put(client, RetryPolicy.from_settings(), path, content_type)
+            self._put(client, policy, path, content_type)
         self._uploaded.add(path)
 
     def success(self, item: dict[str, Any], *, path: Path, content_type: str) -> None:
