@@ -176,3 +176,23 @@ def test_a_body_stored_while_a_drain_claims_is_never_left_without_a_run(
         task_path=tasks.process_webhook_events.module_path, status=TaskResultStatus.READY
     ).exists()
     assert claimed == [[event.pk]] or (generation.webhook_drain_queued and queued)
+
+
+def test_workers_arming_the_daily_reconciliation_together_queue_it_once():
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from animate import tasks
+    from animate.services import reconcile
+
+    start = threading.Barrier(4)
+
+    def arm():
+        start.wait(10)
+        reconcile.reconcile_schedule_next()
+
+    assert _in_threads(arm, count=4) == []
+    waiting = DBTaskResult.objects.filter(
+        task_path=tasks.reconcile_daily.module_path, status=TaskResultStatus.READY
+    )
+    assert waiting.count() == 1
