@@ -123,3 +123,76 @@ def test_a_whole_generation_completes_on_postgresql(live_server, settings, membe
     )
     assert generation.status == "done"
     assert CostEntry.objects.count() == 1 and Output.objects.count() == 1
+
+
+def test_a_body_stored_while_a_drain_claims_is_never_left_without_a_run(
+    team, member, image_asset, video_asset
+):
+    """The store holds the generation's row until it commits, so a claim running meanwhile waits and
+    then sees the body; without that, the claim could read the bodies just before the store commits and
+    lower the flag just after, leaving a stored body that no run would ever apply."""
+    from django.db import transaction
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from animate import tasks
+    from animate.models import WebhookEvent
+
+    generation = Generation.objects.create(
+        team=team,
+        created_by=member,
+        image=image_asset,
+        video=video_asset,
+        status="processing",
+        webhook_drain_queued=True,  # a drain is queued: the store queues none and relies on it
+    )
+    stored, commit = threading.Event(), threading.Event()
+    claimed: list[list[int]] = []
+
+    def store():
+        with transaction.atomic():
+            WebhookEvent.objects.create(generation=generation, body={"data": []}, body_sha256="a" * 64)
+            ingest.webhook_drain_schedule(generation.pk)
+            stored.set()
+            commit.wait(10)
+
+    def claim():
+        stored.wait(10)
+        batch = ingest._claim_batch(generation.pk, limit=20)
+        claimed.append([event.pk for event in batch or []])
+
+    threads = [threading.Thread(target=store), threading.Thread(target=claim)]
+    for thread in threads:
+        thread.start()
+    stored.wait(10)
+    # The claim has had every chance to run ahead of the commit (a pause, not an assertion).
+    threading.Event().wait(0.5)
+    commit.set()
+    for thread in threads:
+        thread.join(30)
+    event = WebhookEvent.objects.get(generation=generation)
+    generation.refresh_from_db()
+    queued = DBTaskResult.objects.filter(
+        task_path=tasks.process_webhook_events.module_path, status=TaskResultStatus.READY
+    ).exists()
+    assert claimed == [[event.pk]] or (generation.webhook_drain_queued and queued)
+
+
+def test_workers_arming_the_daily_reconciliation_together_queue_it_once():
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from animate import tasks
+    from animate.services import reconcile
+
+    start = threading.Barrier(4)
+
+    def arm():
+        start.wait(10)
+        reconcile.reconcile_schedule_next()
+
+    assert _in_threads(arm, count=4) == []
+    waiting = DBTaskResult.objects.filter(
+        task_path=tasks.reconcile_daily.module_path, status=TaskResultStatus.READY
+    )
+    assert waiting.count() == 1

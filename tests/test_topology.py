@@ -272,6 +272,11 @@ def test_sigterm_lets_a_worker_hand_back_its_task_and_stop(topology, member, ima
     )
     _terminal(generation, 240)
     _assert_counted_once(generation, 1)
+    # The handed-back run (polls are two minutes off) applied the body itself: its claim went back with it.
+    _wait(
+        lambda: DBTaskResult.objects.get(id=task_id).status == "SUCCESSFUL", 60, "the handed-back task to end"
+    )
+    assert DBTaskResult.objects.get(id=task_id).return_value == "drained"
 
 
 def test_a_killed_web_process_socket_reconnects_to_the_other_and_gets_the_snapshot(

@@ -138,13 +138,27 @@ def _live_copy(generation_id: int, digest: str) -> int | None:
 
 
 def webhook_drain_schedule(generation_id: int) -> None:
-    """Queue the task that applies the generation's webhook bodies, unless one is queued already."""
-    if Generation.objects.filter(pk=generation_id, webhook_drain_queued=False).update(
-        webhook_drain_queued=True
-    ):
-        from animate import tasks  # tasks import services; imported here to keep the direction one-way
+    """Queue the task that applies the generation's webhook bodies, unless one is queued already.
 
-        tasks.process_webhook_events.enqueue(generation_id)
+    The generation's row is locked whatever the flag says, until the caller's transaction (which stores
+    the body) commits: a drain's claim (``_claim_batch``) locks the same row first, so it either runs
+    before this and leaves the flag down for this to queue a run, or waits and then sees the new body.
+    Updating only ``WHERE webhook_drain_queued = false`` would lock nothing while the flag is up, and on
+    PostgreSQL a claim could then read the bodies just before this one commits and lower the flag just
+    after, leaving the body stored with no run to apply it.
+    """
+    with transaction.atomic():
+        queued = (
+            Generation.objects.select_for_update()
+            .filter(pk=generation_id)
+            .values_list("webhook_drain_queued", flat=True)
+            .first()
+        )
+        if queued is False:
+            Generation.objects.filter(pk=generation_id).update(webhook_drain_queued=True)
+            from animate import tasks  # tasks import services; imported here to keep the direction one-way
+
+            tasks.process_webhook_events.enqueue(generation_id)
 
 
 def _claim_expired() -> Any:

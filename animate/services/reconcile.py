@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -39,6 +39,8 @@ DEFAULT_DAYS = 7
 MAX_DAYS = 92
 # When the daily job runs (UTC): early enough that the previous day is complete at Runware.
 DAILY_HOUR_UTC = 2
+# Key of the PostgreSQL advisory lock taken while arming the daily job (any constant of our own).
+RECONCILE_ARM_LOCK = 0x616E696D
 
 
 class ReconcileInvalid(Exception):
@@ -285,8 +287,14 @@ def reconcile_schedule_next() -> None:
 
     from animate import tasks
 
-    waiting = DBTaskResult.objects.filter(
-        task_path=tasks.reconcile_daily.module_path, status=TaskResultStatus.READY
-    )
-    if not waiting.exists():
-        tasks.reconcile_daily.using(run_after=next_daily_run()).enqueue()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Worker processes starting together each arm the job: one at a time looks and queues, or two
+            # would both find none waiting. (SQLite's write transactions are one at a time already.)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RECONCILE_ARM_LOCK])
+        waiting = DBTaskResult.objects.filter(
+            task_path=tasks.reconcile_daily.module_path, status=TaskResultStatus.READY
+        )
+        if not waiting.exists():
+            tasks.reconcile_daily.using(run_after=next_daily_run()).enqueue()

@@ -21,7 +21,8 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from animate.models import Generation, WorkerProcess
+from animate import tasks
+from animate.models import Generation, WebhookEvent, WorkerProcess
 from animate.services import leases, recovery
 
 logger = logging.getLogger(__name__)
@@ -63,8 +64,9 @@ def worker_beat(worker_id: str, *, task_id: str, tasks_done: int) -> bool:
 
 
 def task_hand_back(*, worker_id: str, task_id: str) -> bool:
-    """Give a task this worker is running back to the queue, and the submission leases this process holds
-    back to their generations, so another worker takes them at once instead of after the lease."""
+    """Give a task this worker is running back to the queue, with the webhook bodies it claimed and the
+    submission leases this process holds, so another worker takes it all at once instead of after the
+    leases run out."""
     with transaction.atomic():
         result = (
             DBTaskResult.objects.select_for_update()
@@ -75,6 +77,13 @@ def task_hand_back(*, worker_id: str, task_id: str) -> bool:
         handed = result is not None and result.worker_ids[-1:] == [worker_id]
         if handed:
             DBTaskResult.objects.filter(id=task_id).update(status=TaskResultStatus.READY, started_at=None)
+            if result.task_path == tasks.process_webhook_events.module_path:
+                # The bodies this run claimed go back with it: one run at a time holds a generation's
+                # bodies, so its processing ones are this run's; left claimed, the next run would wait for
+                # the claim to expire.
+                WebhookEvent.objects.filter(
+                    generation_id=result.args_kwargs["args"][0], status=WebhookEvent.Status.PROCESSING
+                ).update(status=WebhookEvent.Status.RECEIVED, started_at=None)
         Generation.objects.filter(submit_lease_owner=leases.lease_owner()).exclude(
             submit_started_at=None
         ).update(submit_started_at=None)

@@ -182,7 +182,12 @@ def test_compare_wipe_board_shared_page_and_gallery_at_both_widths(
         expect(page.locator(".diff")).to_contain_text("Seed")
 
         page.get_by_label("Wipe", exact=True).check()
+        # The page's module script switches the view (and shows the position control) once it has run;
+        # on a loaded machine it may still be loading when the radio is checked, so wait for its effect.
+        expect(page.locator("#compare-view")).to_have_attribute("data-view", "wipe")
+        expect(page.get_by_label("Wipe position")).to_be_visible()
         view = page.locator("#compare-view")
+        view.scroll_into_view_if_needed()  # the mouse reaches only what is inside the viewport
         box = view.bounding_box()
         page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
         page.mouse.down()

@@ -99,3 +99,20 @@ def test_a_handed_back_task_is_ready_again_and_the_submit_lease_released(db, gen
     assert (mine.status, mine.started_at) == (TaskResultStatus.READY, None)
     assert theirs.status == TaskResultStatus.RUNNING
     assert Generation.objects.get(pk=generation.pk).submit_started_at is None
+
+
+def test_a_handed_back_drain_gives_back_the_bodies_it_claimed(db, generation):
+    from animate.models import WebhookEvent
+
+    workers.worker_register("me")
+    drain = _running(tasks.process_webhook_events, generation.pk, "me")
+    claimed = WebhookEvent.objects.create(
+        generation=generation,
+        body={"data": []},
+        body_sha256="b" * 64,
+        status="processing",
+        started_at=timezone.now(),
+    )
+    assert workers.task_hand_back(worker_id="me", task_id=str(drain.id))
+    claimed.refresh_from_db()
+    assert (claimed.status, claimed.started_at) == ("received", None)
