@@ -36,7 +36,8 @@ run: $(VENV)/.base
 		--host $(HOST) --port $(PORT) --lifespan on --ws websockets-sansio
 
 # Two web processes, two workers, the standalone sandbox and the S3-compatible server; Ctrl-C stops them.
-run-scaled: $(VENV)/.base
+# The local S3-compatible server (moto) comes with the test extras.
+run-scaled: $(VENV)/.test
 	$(PY) -m project.topology --database-url $(SCALED_DATABASE_URL) --redis-url $(SCALED_REDIS_URL) \
 		--redis-prefix $(SCALED_REDIS_PREFIX) --port $(PORT)
 

@@ -28,7 +28,6 @@ from typing import IO, Any
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-S3_SERVER = ROOT / "project" / "s3server.py"
 # Variables of the calling shell that would change what the processes are; they get only ours.
 OURS = ("DJANGO_", "DATABASE_URL", "REDIS_", "ANIMATE_", "RUNWARE_", "DEBUG", "SECRET_KEY", "LOG_", "AWS_")
 
@@ -90,8 +89,7 @@ class Topology:
         self.web_ports = [next_port() for _ in range(webs)]
         self.sandbox_port = next_port()
         self.s3_port = next_port()
-        self.s3 = s3 and S3_SERVER.exists()
-        self.s3_skipped = s3 and not self.s3
+        self.s3 = s3
         self.bucket = "animate-media"
         self.sandbox_key = "sandbox-" + secrets.token_hex(8)
         self.webhook_base = f"http://127.0.0.1:{self.web_ports[0]}"
@@ -321,10 +319,6 @@ class Topology:
         for name, service in self.services.items():
             where = service.url or "no port (takes tasks from the database)"
             lines.append(f"  {name:<9} {where}" + (f"  pid {service.pid}" if service.process else ""))
-        if self.s3_skipped:
-            lines.append(
-                "  s3        skipped: project/s3server.py is not there (media on the shared local disk)"
-            )
         return lines
 
 

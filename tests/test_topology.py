@@ -54,7 +54,11 @@ def topology(settings, tmp_path: Path) -> Iterator[Callable[..., Topology]]:
     started: list[Topology] = []
 
     def start(
-        *, redis_url: str = "redis://127.0.0.1:6379/7", env: dict[str, str] | None = None, grace: float = 10
+        *,
+        redis_url: str = "redis://127.0.0.1:6379/7",
+        env: dict[str, str] | None = None,
+        grace: float = 10,
+        s3: bool = False,
     ) -> Topology:
         shared = {
             "DJANGO_SETTINGS_MODULE": "tests.topology_settings",
@@ -75,7 +79,8 @@ def topology(settings, tmp_path: Path) -> Iterator[Callable[..., Topology]]:
             redis_prefix=f"animate-topology-{os.getpid()}-{secrets.token_hex(3)}",
             var_dir=tmp_path / "topology",
             log_dir=tmp_path / "logs",
-            s3=False,  # the processes share this machine's disk (MEDIA_ROOT above)
+            # Without S3 the processes share this machine's disk (MEDIA_ROOT above).
+            s3=s3,
             env=shared | (env or {}),
             worker_grace=grace,
         )
@@ -378,3 +383,62 @@ def test_a_sandbox_restarted_mid_task_still_completes_the_generation(
     _assert_counted_once(generation, 1)
     assert "resuming task" in scaled.log("sandbox")
     assert httpx.get(scaled.services["sandbox"].health, timeout=5).status_code == 200
+
+
+def test_with_media_in_the_bucket_a_run_goes_from_upload_to_played_result_across_the_processes(
+    topology, member, tmp_path
+):
+    import boto3
+    from rest_framework.authtoken.models import Token
+
+    from animate.samples import make_character_png, make_driving_video
+
+    scaled = topology(s3=True)
+    web_a, web_b, bucket_url = (scaled.services[name].url for name in ("web-a", "web-b", "s3"))
+    headers = {"Authorization": f"Token {Token.objects.create(user=member).key}"}
+    inputs = {
+        "image": (make_character_png(tmp_path / "hero.png", width=120, height=180), "image/png"),
+        "video": (
+            make_driving_video(tmp_path / "moves.mp4", seconds=1, fps=8, width=120, height=180),
+            "video/mp4",
+        ),
+    }
+    ids = {}
+    for kind, (path, content_type) in inputs.items():
+        with path.open("rb") as handle:
+            answer = httpx.post(
+                f"{web_b}/api/assets/",
+                headers=headers,
+                data={"kind": kind},
+                files={"file": (path.name, handle, content_type)},
+                timeout=60,
+            )
+        assert answer.status_code == 201, answer.text
+        ids[kind] = answer.json()["id"]
+
+    answer = httpx.post(
+        f"{web_a}/api/generations/",
+        headers=headers,
+        json={"image": ids["image"], "video": ids["video"], "parameters": {"resolution": "480p", "fps": 8}},
+        timeout=60,
+    )
+    assert answer.status_code == 201, answer.text
+    generation = _terminal(Generation.objects.get(pk=answer.json()["id"]))
+
+    _assert_counted_once(generation, 1)
+    output = Output.objects.get(generation=generation)
+    bucket = boto3.client(
+        "s3",
+        endpoint_url=bucket_url,
+        aws_access_key_id="topology",
+        aws_secret_access_key="topology-secret",
+        region_name="us-east-1",
+    )
+    keys = [item["Key"] for item in bucket.list_objects_v2(Bucket=scaled.bucket).get("Contents", [])]
+    assert any(key.endswith(output.file.name) for key in keys), keys
+    # Either web process serves it: access checked, then a short-lived presigned GET of the bucket.
+    media = httpx.get(f"{web_b}/m/outputs/{output.pk}/file", headers=headers, timeout=30)
+    assert media.status_code == 302 and media.headers["location"].startswith(bucket_url)
+    played = httpx.get(media.headers["location"], timeout=30)
+    assert played.status_code == 200 and played.content[4:8] == b"ftyp"
+    assert not any(Path(settings.MEDIA_ROOT).rglob("*.mp4"))  # nothing on the shared disk

@@ -137,18 +137,18 @@ def test_an_identical_job_is_named_with_its_cost_and_runs_again_only_when_confir
     page.locator("[data-key=seed_random]").uncheck()
     page.locator("[data-key=seed]").fill("42")
     _generate(page).click()
-    expect(page.locator(".status-card")).to_have_count(1, timeout=10_000)
+    expect(page.locator(".status-card")).to_have_count(1, timeout=30_000)
     first = Generation.objects.get()
 
     notice = page.locator("#duplicate")
-    expect(notice).to_be_visible(timeout=10_000)
+    expect(notice).to_be_visible(timeout=30_000)
     expect(notice.locator("a")).to_have_attribute("href", f"/generations/{first.pk}/")
     expect(notice).to_contain_text("$0.0200")
     expect(page.get_by_role("button", name="Generate")).to_be_disabled()
     page.get_by_label("Pay for it again anyway").check()
     _generate(page).click()
 
-    expect(page.locator(".status-card")).to_have_count(2, timeout=10_000)
+    expect(page.locator(".status-card")).to_have_count(2, timeout=30_000)
     assert Generation.objects.count() == 2
 
 

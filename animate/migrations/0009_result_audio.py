@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('animate', '0007_h11b'),
+        ('animate', '0008_run_states'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('animate', '0007_h11a'),
+        ('animate', '0007_submit_idempotency_presets'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

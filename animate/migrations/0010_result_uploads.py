@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('animate', '0007_h11c'),
+        ('animate', '0009_result_audio'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('animate', '0007_h12a'),
+        ('animate', '0010_result_uploads'),
     ]
 
     operations = [
