@@ -10,6 +10,17 @@ from animate.services.generations import generation_create
 from animate.services.teams import membership_for
 
 
+def browser_login(page, url: str, username: str, password: str) -> None:
+    """Sign in through the login page (axes needs the request), landing on the create page."""
+    import re
+
+    page.goto(f"{url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name=re.compile("log in", re.I)).click()
+    page.wait_for_url(f"{url}/")
+
+
 def fast_settings(settings) -> None:
     """Make polling and retries quick enough for tests; the production values are minutes."""
     settings.ANIMATE_POLL_INITIAL_DELAY = 0.3

@@ -107,7 +107,9 @@ def test_a_garbage_upload_is_refused_and_the_generation_fetches_the_video_instea
     assert not default_storage.exists(upload.name)
     output = generation.outputs.get()
     assert output.file.name != upload.name
-    assert len(provider_gets) == 1  # one download, the fallback
+    # The fallback download. A webhook and a poll of the same result applied at the same moment may
+    # each fetch it (the Output stays unique: the second store loses on its constraint), so not "== 1".
+    assert 1 <= len(provider_gets) <= 2
 
 
 def test_a_result_over_the_size_limit_is_refused_at_the_put_and_the_generation_fails_saying_so(

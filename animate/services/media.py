@@ -502,18 +502,7 @@ def output_store(
         declared = content_type.split(";")[0].strip().lower()
         if declared and declared != info.content_type:
             logger.info("result %s declared %s but holds %s", video_uuid, declared, info.content_type)
-        sha256, size = _sha256(_path_chunks(path))
-        output = Output(
-            team_id=generation.team_id,
-            generation=generation,
-            video_uuid=video_uuid,
-            sha256=sha256,
-            size=size,
-            seed=seed,
-            nsfw=nsfw,
-            cost=cost,
-        )
-        _apply_video_info(output, info)
+        output = _new_output(generation, video_uuid, path, info, seed=seed, nsfw=nsfw, cost=cost)
         poster = _video_poster(path)
         try:
             with path.open("rb") as handle:
@@ -530,6 +519,32 @@ def output_store(
         return output
     finally:
         path.unlink(missing_ok=True)
+
+
+def _new_output(
+    generation: Generation,
+    video_uuid: uuid.UUID,
+    path: Path,
+    info: VideoInfo,
+    *,
+    seed: int | None,
+    nsfw: bool,
+    cost: Decimal | None,
+) -> Output:
+    """An unsaved Output of the video at ``path``, hashed and described from its probe."""
+    sha256, size = _sha256(_path_chunks(path))
+    output = Output(
+        team_id=generation.team_id,
+        generation=generation,
+        video_uuid=video_uuid,
+        sha256=sha256,
+        size=size,
+        seed=seed,
+        nsfw=nsfw,
+        cost=cost,
+    )
+    _apply_video_info(output, info)
+    return output
 
 
 def output_adopt(
@@ -553,18 +568,7 @@ def output_adopt(
     if existing is not None:
         return existing
     info = probe_video(path, field="file")
-    sha256, size = _sha256(_path_chunks(path))
-    output = Output(
-        team_id=generation.team_id,
-        generation=generation,
-        video_uuid=video_uuid,
-        sha256=sha256,
-        size=size,
-        seed=seed,
-        nsfw=nsfw,
-        cost=cost,
-    )
-    _apply_video_info(output, info)
+    output = _new_output(generation, video_uuid, path, info, seed=seed, nsfw=nsfw, cost=cost)
     output.file.name = name
     poster = _video_poster(path)
     try:

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from animate.models import Generation, Reconciliation, WebhookEvent
 from animate.samples import make_character_png, make_driving_video
 from tests.e2e.test_pages import OVERFLOW, UNLABELLED, VIEWPORTS
-from tests.livehelpers import fast_settings, submit, wait_terminal
+from tests.livehelpers import browser_login, fast_settings, submit, wait_terminal
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -39,14 +39,6 @@ ADMIN_API = [
     "/api/team/members/",
     "/api/team/invites/",
 ]
-
-
-def _login(page, url, username, password):
-    page.goto(f"{url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name=re.compile("log in", re.I)).click()
-    page.wait_for_url(f"{url}/")
 
 
 def _watch(page) -> list[str]:
@@ -98,7 +90,7 @@ def test_an_admin_audits_costs_sets_a_budget_and_a_members_run_is_refused(
     context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
     page = context.new_page()
     errors = _watch(page)
-    _login(page, live_server.url, "ada", "pw-ada")
+    browser_login(page, live_server.url, "ada", "pw-ada")
 
     # The dashboard: this month's figures, a chart over time and charts of shares, each with its words.
     page.get_by_role("link", name="Costs", exact=True).first.click()
@@ -149,7 +141,7 @@ def test_an_admin_audits_costs_sets_a_budget_and_a_members_run_is_refused(
         context = browser.new_context(viewport={"width": width, "height": height})
         page = context.new_page()
         errors = _watch(page)
-        _login(page, live_server.url, "ada", "pw-ada")
+        browser_login(page, live_server.url, "ada", "pw-ada")
         for name, path in ADMIN_PAGES:
             page.goto(f"{live_server.url}{path}")
             page.wait_for_load_state("networkidle")
@@ -166,7 +158,7 @@ def test_an_admin_audits_costs_sets_a_budget_and_a_members_run_is_refused(
         context = browser.new_context(viewport={"width": width, "height": height})
         page = context.new_page()
         errors = _watch(page)
-        _login(page, live_server.url, "mia", "pw-mia")
+        browser_login(page, live_server.url, "mia", "pw-mia")
         page.get_by_label("Character image").set_input_files(str(image))
         page.get_by_label("Driving video").set_input_files(str(video))
         page.get_by_label(re.compile("^Size", re.I)).first.select_option("480p")
@@ -188,7 +180,7 @@ def test_an_admin_audits_costs_sets_a_budget_and_a_members_run_is_refused(
     for username in ("mia", "rey"):
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         page = context.new_page()
-        _login(page, live_server.url, username, f"pw-{username}")
+        browser_login(page, live_server.url, username, f"pw-{username}")
         for _, path in ADMIN_PAGES:
             response = page.goto(f"{live_server.url}{path}")
             assert response is not None and response.status == 403, (username, path)

@@ -8,19 +8,11 @@ from playwright.sync_api import expect
 from animate.models import Generation, Preset
 from animate.runware.sandbox.engine import sandbox
 from animate.samples import make_character_png, make_driving_video
-from tests.livehelpers import fast_settings
+from tests.livehelpers import browser_login, fast_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 WIDTHS = ((1280, 800), (390, 844))
-
-
-def _login(page, live_server, username, password):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name=re.compile("log in", re.I)).click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 @pytest.mark.parametrize(("width", "height"), WIDTHS)
@@ -34,7 +26,7 @@ def test_upload_preview_price_submit_and_watch_the_result_play_without_reloading
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _login(page, live_server, "mia", "pw-mia")
+    browser_login(page, live_server.url, "mia", "pw-mia")
 
     page.get_by_label("Character image").set_input_files(str(image))
     page.get_by_label("Driving video").set_input_files(str(video))
@@ -86,7 +78,7 @@ def ready_page(live_server, settings, browser, member, tmp_path):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _login(page, live_server, "mia", "pw-mia")
+    browser_login(page, live_server.url, "mia", "pw-mia")
     page.get_by_label("Character image").set_input_files(str(image))
     page.get_by_label("Driving video").set_input_files(str(video))
     expect(page.locator(".preview video").first).to_be_visible(timeout=20_000)
@@ -241,7 +233,7 @@ def test_an_upload_to_the_api_shows_its_progress_bar(live_server, settings, brow
     video = make_driving_video(tmp_path / "moves.mp4", seconds=2, fps=8, width=240, height=360)
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    _login(page, live_server, "mia", "pw-mia")
+    browser_login(page, live_server.url, "mia", "pw-mia")
 
     def slow(route):
         # Held back after the bytes are sent, so the bar can be seen at 100 % before the answer.

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from animate.samples import make_character_png, make_driving_video
 from tests.conftest import make_asset
-from tests.livehelpers import fast_settings, submit, wait_terminal
+from tests.livehelpers import browser_login, fast_settings, submit, wait_terminal
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -48,14 +48,6 @@ INIT = """
 """
 
 
-def _login(page, live_server, username, password):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name=re.compile("log in", re.I)).click()
-    page.wait_for_url(f"{live_server.url}/")
-
-
 @pytest.fixture
 def inputs(team, member, tmp_path):
     image = make_asset(
@@ -75,7 +67,7 @@ def test_a_run_ending_in_a_background_tab_notifies_once_badges_the_title_and_ope
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _login(page, live_server, "mia", "pw-mia")
+    browser_login(page, live_server.url, "mia", "pw-mia")
 
     control = page.get_by_role("button", name="Notify me when runs finish")
     expect(control).to_be_visible()
@@ -113,7 +105,7 @@ def test_the_badge_clears_when_the_tab_is_shown_and_a_visible_tab_gets_no_notifi
     context = browser.new_context(permissions=["notifications"])
     context.add_init_script(INIT)
     page = context.new_page()
-    _login(page, live_server, "mia", "pw-mia")
+    browser_login(page, live_server.url, "mia", "pw-mia")
     page.get_by_role("button", name="Notify me when runs finish").click()
     expect(page.locator("[data-conn]")).to_have_attribute("data-state", "live", timeout=20_000)
     title = page.title()
@@ -143,7 +135,7 @@ def test_a_run_with_some_results_failed_is_announced_as_done_with_k_of_n(
     context = browser.new_context(permissions=["notifications"])
     context.add_init_script(INIT)
     page = context.new_page()
-    _login(page, live_server, "mia", "pw-mia")
+    browser_login(page, live_server.url, "mia", "pw-mia")
     page.get_by_role("button", name="Notify me when runs finish").click()
     expect(page.locator("[data-conn]")).to_have_attribute("data-state", "live", timeout=20_000)
 

@@ -2,12 +2,10 @@
 checks a screenshot cannot make — no script errors, every form control labelled, no sideways scrolling
 on a phone, result videos that seek (206 to a Range request), and another team's result is a 404."""
 
-import re
-
 import pytest
 
 from animate.models import Generation
-from tests.livehelpers import fast_settings, submit, wait_terminal
+from tests.livehelpers import browser_login, fast_settings, submit, wait_terminal
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -26,14 +24,6 @@ OVERFLOW = """() => ({
         .slice(0, 5)
         .map((el) => el.outerHTML.slice(0, 120)),
 })"""
-
-
-def _login(page, url: str, username: str, password: str) -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name=re.compile("log in", re.I)).click()
-    page.wait_for_url(f"{url}/")
 
 
 def _settle(page, ready: str | None) -> None:
@@ -95,7 +85,7 @@ def test_every_page_at_both_widths_is_clean_labelled_and_fits(live_server, brows
         page.goto(f"{live_server.url}/accounts/login/")
         _settle(page, "#id_username")
         check("login")
-        _login(page, live_server.url, "mia", "pw-mia")
+        browser_login(page, live_server.url, "mia", "pw-mia")
         for name, path, ready in pages:
             page.goto(f"{live_server.url}{path}")
             _settle(page, ready)
@@ -124,7 +114,7 @@ def test_another_teams_member_gets_404_for_the_result_page(
     generation = submit(member, image_asset, video_asset)
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    _login(page, live_server.url, "oscar", "pw-oscar")
+    browser_login(page, live_server.url, "oscar", "pw-oscar")
 
     response = page.goto(f"{live_server.url}/generations/{generation.pk}/")
 

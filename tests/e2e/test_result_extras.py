@@ -13,18 +13,11 @@ from animate.samples import make_character_png, make_driving_video
 from animate.services.media import output_store
 from animate.services.remux import output_audio_attach
 from tests.conftest import make_asset
+from tests.livehelpers import browser_login, fast_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 WIDTHS = ((1280, 800), (390, 844))
-
-
-def _login(page, live_server, username, password):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name=re.compile("log in", re.I)).click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 @pytest.fixture
@@ -68,7 +61,7 @@ def test_the_result_page_blurs_a_flagged_result_until_show_anyway_and_plays_the_
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _login(page, live_server, "mia", "pw-mia")
+    browser_login(page, live_server.url, "mia", "pw-mia")
     page.goto(f"{live_server.url}/generations/{generation.pk}/")
 
     frame = page.locator(f'[data-output-id="{flagged.pk}"] [data-nsfw-frame]')
@@ -105,7 +98,7 @@ def test_the_keep_audio_box_appears_for_a_driving_video_with_sound_only(
     )
     context = browser.new_context()
     page = context.new_page()
-    _login(page, live_server, "mia", "pw-mia")
+    browser_login(page, live_server.url, "mia", "pw-mia")
     box = page.get_by_label("Keep the driving clip's audio")
     expect(box).to_be_hidden()
 
@@ -125,14 +118,12 @@ def test_the_keep_audio_box_appears_for_a_driving_video_with_sound_only(
 def test_a_flagged_result_in_a_run_card_on_the_create_page_is_blurred_until_show_anyway(
     live_server, settings, browser, artifacts, member, tmp_path
 ):
-    from tests.livehelpers import fast_settings
-
     fast_settings(settings)
     image = make_character_png(tmp_path / "hero.png", width=240, height=360)
     clip = make_driving_video(tmp_path / "moves.mp4", seconds=1, fps=8, width=240, height=360)
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
-    _login(page, live_server, "mia", "pw-mia")
+    browser_login(page, live_server.url, "mia", "pw-mia")
     page.get_by_label("Character image").set_input_files(str(image))
     page.get_by_label("Driving video").set_input_files(str(clip))
     page.get_by_label(re.compile("^Size", re.I)).first.select_option("480p")

@@ -11,8 +11,8 @@ from animate.models import Board, BoardItem, Membership, Output
 from animate.samples import make_driving_video
 from animate.services import shares
 from tests.conftest import make_asset
-from tests.e2e.test_pages import OVERFLOW, UNLABELLED, _login, _settle
-from tests.livehelpers import fast_settings, submit, wait_terminal
+from tests.e2e.test_pages import OVERFLOW, UNLABELLED, _settle
+from tests.livehelpers import browser_login, fast_settings, submit, wait_terminal
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -69,8 +69,8 @@ def test_a_reviewer_rejects_and_comments_and_a_member_sees_it_live_then_seeks_to
         output = two_results[index]
         rey_context, rey = _page(browser, width, height, problems)
         mia_context, mia = _page(browser, width, height, problems)
-        _login(rey, live_server.url, "rey", "pw-rey")
-        _login(mia, live_server.url, "mia", "pw-mia")
+        browser_login(rey, live_server.url, "rey", "pw-rey")
+        browser_login(mia, live_server.url, "mia", "pw-mia")
 
         # The reviewer filters the gallery to what nobody has judged yet and opens the first card.
         rey.goto(f"{live_server.url}/gallery/")
@@ -168,7 +168,7 @@ def test_compare_wipe_board_shared_page_and_gallery_at_both_widths(
     problems: list[str] = []
     for width, height in VIEWPORTS:
         context, page = _page(browser, width, height, problems)
-        _login(page, live_server.url, "mia", "pw-mia")
+        browser_login(page, live_server.url, "mia", "pw-mia")
 
         page.goto(f"{live_server.url}/gallery/")
         _settle(page, "#grid")

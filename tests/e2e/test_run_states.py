@@ -11,17 +11,9 @@ from playwright.sync_api import expect
 
 from animate.models import Generation
 from animate.samples import make_character_png, make_driving_video
-from tests.livehelpers import fast_settings
+from tests.livehelpers import browser_login, fast_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
-
-
-def _login(page, live_server, username, password):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name=re.compile("log in", re.I)).click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def _submit(page, tmp_path):
@@ -49,7 +41,7 @@ def test_the_run_card_shows_an_eta_and_a_live_elapsed_counter_then_can_be_dismis
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _login(page, live_server, "mia", "pw-mia")
+    browser_login(page, live_server.url, "mia", "pw-mia")
     card = _submit(page, tmp_path)
 
     live = card.locator("[data-live-text]")
@@ -110,7 +102,7 @@ def test_a_run_past_the_teams_p90_says_it_is_taking_longer_than_usual(
             )
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    _login(page, live_server, "mia", "pw-mia")
+    browser_login(page, live_server.url, "mia", "pw-mia")
     card = _submit(page, tmp_path)
     eta = card.locator("[data-eta]")
     expect(eta).to_have_text(re.compile(r"^Taking longer than usual — usually ~10 s$"), timeout=10_000)
@@ -136,7 +128,7 @@ def test_an_admin_stops_waiting_from_the_result_page_and_is_told_the_charge_may_
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("dialog", lambda dialog: dialog.accept())
-    _login(page, live_server, "ada", "pw-ada")
+    browser_login(page, live_server.url, "ada", "pw-ada")
     page.goto(f"{live_server.url}/generations/{generation.pk}/")
     expect(page.locator("#status-card [data-live-text]")).to_have_text(
         re.compile(r"^Processing at Runware \(\d+ s\)$")
