@@ -162,6 +162,9 @@ if _S3_OPTIONS is not None:
     STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _S3_OPTIONS}
 # Presigned URLs handed to browsers (media views) live this long: they are bearer credentials.
 ANIMATE_MEDIA_URL_SECONDS = int(os.environ.get("ANIMATE_MEDIA_URL_SECONDS", "300"))
+# Results come back by Runware's PUT to ``uploadEndpoint`` (a presigned PUT on S3, our single-use
+# endpoint otherwise) when a task has one result; off, they are always downloaded from ``videoURL``.
+ANIMATE_RESULT_UPLOADS = env_bool("ANIMATE_RESULT_UPLOADS", True)
 
 # Every request body has a size limit suited to its route, enforced by the ASGI handler before the body
 # is read (animate/requestlimits.py); what is received is spooled to disk past 256 KiB. Uploaded files
