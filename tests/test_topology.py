@@ -222,7 +222,8 @@ def test_two_workers_never_apply_one_webhook_event_or_poll_result_twice(
         assert event.status in ("processed", "ignored"), (event.status, event.detail)
         created += int(event.detail.split(" new output")[0] or 0) if " new output" in event.detail else 0
     assert created <= Output.objects.count() == 6
-    assert sum(WorkerProcess.objects.values_list("tasks_done", flat=True)) > 0
+    # Task counts are written with each worker's next heartbeat.
+    _wait(lambda: sum(WorkerProcess.objects.values_list("tasks_done", flat=True)) > 0, 30, "the task counts")
     assert all(scaled.services[name].alive() for name in ("worker-1", "worker-2"))
 
 

@@ -87,6 +87,10 @@ def ready_page(live_server, settings, browser, member, tmp_path):
     context.close()
 
 
+def _is_submit(response) -> bool:
+    return response.request.method == "POST" and response.url.endswith("/api/generations/")
+
+
 def _generate(page):
     submit = page.get_by_role("button", name="Generate")
     expect(submit).to_be_enabled(timeout=10_000)
@@ -128,7 +132,10 @@ def test_an_identical_job_is_named_with_its_cost_and_runs_again_only_when_confir
     page, _ = ready_page
     page.locator("[data-key=seed_random]").uncheck()
     page.locator("[data-key=seed]").fill("42")
-    _generate(page).click()
+    expect(page.locator("#price")).to_have_text("$0.0200", timeout=10_000)
+    with page.expect_response(_is_submit, timeout=30_000) as submitted:
+        _generate(page).click()
+    assert submitted.value.status == 201, submitted.value.text()
     expect(page.locator(".status-card")).to_have_count(1, timeout=30_000)
     first = Generation.objects.get()
 
