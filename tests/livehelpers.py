@@ -21,6 +21,19 @@ def browser_login(page, url: str, username: str, password: str) -> None:
     page.wait_for_url(f"{url}/")
 
 
+def wait_in_page(page, expression: str, timeout: float = 30_000) -> None:
+    """Poll a JavaScript expression (or "() => ..." function) with ``page.evaluate`` until it is truthy.
+
+    Playwright's ``wait_for_function`` compiles its predicate with eval once it has to poll, which the
+    pages' Content-Security-Policy (no 'unsafe-eval') refuses; ``page.evaluate`` is not subject to it.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout / 1000:.0f} s: {expression}")
+        page.wait_for_timeout(50)
+
+
 def fast_settings(settings) -> None:
     """Make polling and retries quick enough for tests; the production values are minutes."""
     settings.ANIMATE_POLL_INITIAL_DELAY = 0.3

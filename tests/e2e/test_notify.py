@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from animate.samples import make_character_png, make_driving_video
 from tests.conftest import make_asset
-from tests.livehelpers import browser_login, fast_settings, submit, wait_terminal
+from tests.livehelpers import browser_login, fast_settings, submit, wait_in_page, wait_terminal
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -84,7 +84,7 @@ def test_a_run_ending_in_a_background_tab_notifies_once_badges_the_title_and_ope
     generation = wait_terminal(submit(member, *inputs), timeout=90)
     assert generation.status == "done"
 
-    page.wait_for_function("window.__notifications.length > 0", timeout=20_000)
+    wait_in_page(page, "window.__notifications.length > 0", timeout=20_000)
     page.wait_for_timeout(500)  # a second notice for the same run would have arrived by now
     notices = page.evaluate("window.__notifications.map(({title, body}) => ({title, body}))")
     assert notices == [{"title": f"Generation #{generation.pk} is done", "body": notices[0]["body"]}]
@@ -117,7 +117,7 @@ def test_the_badge_clears_when_the_tab_is_shown_and_a_visible_tab_gets_no_notifi
 
     page.evaluate("window.__setHidden(true)")
     wait_terminal(submit(member, *inputs, seed=5), timeout=90)
-    page.wait_for_function("document.title.startsWith('(1) ')", timeout=20_000)
+    wait_in_page(page, "document.title.startsWith('(1) ')", timeout=20_000)
     page.evaluate("window.__setHidden(false)")
     assert page.title() == title
 
@@ -145,7 +145,7 @@ def test_a_run_with_some_results_failed_is_announced_as_done_with_k_of_n(
     )
     assert (generation.status, generation.results_failed) == ("done", 1)
 
-    page.wait_for_function("window.__notifications.length > 0", timeout=20_000)
+    wait_in_page(page, "window.__notifications.length > 0", timeout=20_000)
     (notice,) = page.evaluate("window.__notifications.map(({title, body}) => ({title, body}))")
     assert notice["title"] == f"Generation #{generation.pk} is done with 2 of 3 results"
     assert notice["body"].startswith("2 of 3 results")

@@ -5,7 +5,7 @@ on a phone, result videos that seek (206 to a Range request), and another team's
 import pytest
 
 from animate.models import Generation
-from tests.livehelpers import browser_login, fast_settings, submit, wait_terminal
+from tests.livehelpers import browser_login, fast_settings, submit, wait_in_page, wait_terminal
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -31,7 +31,8 @@ def _settle(page, ready: str | None) -> None:
     if ready:
         page.locator(ready).first.wait_for(state="visible", timeout=20_000)
     # Screenshots of players still loading show spinners instead of the first frame.
-    page.wait_for_function(
+    wait_in_page(
+        page,
         "() => [...document.querySelectorAll('video')].every((v) => v.readyState >= 2 || v.error)",
         timeout=20_000,
     )

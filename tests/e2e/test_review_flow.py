@@ -12,7 +12,7 @@ from animate.samples import make_driving_video
 from animate.services import shares
 from tests.conftest import make_asset
 from tests.e2e.test_pages import OVERFLOW, UNLABELLED, _settle
-from tests.livehelpers import browser_login, fast_settings, submit, wait_terminal
+from tests.livehelpers import browser_login, fast_settings, submit, wait_in_page, wait_terminal
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -97,9 +97,7 @@ def test_a_reviewer_rejects_and_comments_and_a_member_sees_it_live_then_seeks_to
 
         # Play: the result and the driving video advance together.
         rey.get_by_role("button", name="Play").click()
-        rey.wait_for_function(
-            "() => document.getElementById('result-video').currentTime > 0.4", timeout=10_000
-        )
+        wait_in_page(rey, "() => document.getElementById('result-video').currentTime > 0.4", timeout=10_000)
         rey.get_by_role("button", name="Pause").click()
         played = rey.evaluate(TIMES)
         assert played["driving"] > 0.2 and abs(played["result"] - played["driving"]) < 0.3, played
@@ -110,9 +108,7 @@ def test_a_reviewer_rejects_and_comments_and_a_member_sees_it_live_then_seeks_to
         rey.get_by_role("button", name="Reject with these reasons").click()
         expect(rey.locator("[data-state-badge]")).to_have_text("Rejected")
         rey.get_by_label("Scrub").fill("1.5")
-        rey.wait_for_function(
-            "() => Math.abs(document.getElementById('result-video').currentTime - 1.5) < 0.05"
-        )
+        wait_in_page(rey, "() => Math.abs(document.getElementById('result-video').currentTime - 1.5) < 0.05")
         rey.get_by_label("Comment", exact=True).fill("The face drifts left here")
         expect(rey.locator("[data-comment-time]")).to_have_text("0:01.5")
         rey.get_by_role("button", name="Post comment").click()
@@ -126,14 +122,16 @@ def test_a_reviewer_rejects_and_comments_and_a_member_sees_it_live_then_seeks_to
         expect(comment).to_be_visible(timeout=10_000)
         expect(mia.locator(".marker")).to_have_count(1)
         comment.get_by_role("button", name="Seek to 0:01.5").click()
-        mia.wait_for_function(
+        wait_in_page(
+            mia,
             """() => ['result-video', 'driving-video'].every(
                 (id) => Math.abs(document.getElementById(id).currentTime - 1.5) < 0.1)""",
             timeout=10_000,
         )
         # Keyboard: "." steps one frame (1/8 s here), "s" stars privately.
         mia.keyboard.press(".")
-        mia.wait_for_function(
+        wait_in_page(
+            mia,
             "() => Math.abs(document.getElementById('result-video').currentTime - 1.625) < 0.03",
             timeout=5_000,
         )
@@ -198,7 +196,7 @@ def test_compare_wipe_board_shared_page_and_gallery_at_both_widths(
         clip = page.locator(".pane--b").evaluate("(node) => node.style.clipPath")
         assert clip == f"inset(0px 0px 0px {wipe}%)" or clip == f"inset(0 0 0 {wipe}%)", clip
         page.get_by_role("button", name="Play").click()
-        page.wait_for_function("() => document.getElementById('video-a').currentTime > 0.3", timeout=10_000)
+        wait_in_page(page, "() => document.getElementById('video-a').currentTime > 0.3", timeout=10_000)
         page.get_by_role("button", name="Pause").click()
         times = page.evaluate(
             "() => ['video-a', 'video-b'].map((id) => document.getElementById(id).currentTime)"
