@@ -74,7 +74,10 @@ def test_the_result_page_blurs_a_flagged_result_until_show_anyway_and_plays_the_
         """async (video) => {
             video.muted = true;
             await video.play();
-            await new Promise((resolve) => setTimeout(resolve, 400));
+            // Playing is seen once the clock moves; a loaded machine may take a while to start.
+            for (let waited = 0; video.currentTime === 0 && !video.error && waited < 10000; waited += 100) {
+                await new Promise((resolve) => setTimeout(resolve, 100));
+            }
             return {error: video.error && video.error.code, time: video.currentTime};
         }"""
     )
