@@ -378,10 +378,13 @@ def main() -> None:
     # Ctrl-C and SIGTERM alike (SIGINT explicitly: a shell starting us in the background ignores it).
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
-    print("Preparing the database (migrate, demo_setup)...", flush=True)
-    topology.manage("migrate", "--noinput")
-    print(topology.manage("demo_setup"), flush=True)
     try:
+        if "s3" in topology.services:
+            # demo_setup stores its sample media in the bucket: the S3 server comes first.
+            topology.start("s3")
+        print("Preparing the database (migrate, demo_setup)...", flush=True)
+        topology.manage("migrate", "--noinput")
+        print(topology.manage("demo_setup"), flush=True)
         topology.start_all()
         print("\nScaled topology running (Ctrl-C stops everything):", flush=True)
         print("\n".join(topology.summary()), flush=True)

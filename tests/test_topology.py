@@ -450,3 +450,33 @@ def test_with_media_in_the_bucket_a_run_goes_from_upload_to_played_result_across
     played = httpx.get(media.headers["location"], timeout=30)
     assert played.status_code == 200 and played.content[4:8] == b"ftyp"
     assert not any(Path(settings.MEDIA_ROOT).rglob("*.mp4"))  # nothing on the shared disk
+
+
+def test_make_run_scaled_starts_everything_with_the_demo_media_in_the_bucket_and_ctrl_c_stops_it(tmp_path):
+    import sys
+
+    port = free_port()
+    command = [sys.executable, "-m", "project.topology", "--database-url", _database_url()]
+    command += ["--redis-prefix", f"animate-run-scaled-{os.getpid()}", "--port", str(port)]
+    command += ["--var-dir", str(tmp_path / "scaled")]
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "AWS_"))}
+    process = subprocess.Popen(  # noqa: S603 - our own launcher, arguments built here
+        command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if "Ctrl-C stops everything" in line or "Traceback" in line:
+                break
+        assert "Scaled topology running" in "".join(lines), "".join(lines)[-4000:]
+        # Running at all means demo_setup could store its sample media: the bucket was up before it.
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, rest[-4000:]
+    assert "Stopped." in rest
