@@ -87,6 +87,10 @@ def ready_page(live_server, settings, browser, member, tmp_path):
     context.close()
 
 
+def _is_quote_of_seed_42(response) -> bool:
+    return response.url.endswith("/api/quote/") and '"seed":42' in (response.request.post_data or "")
+
+
 def _is_submit(response) -> bool:
     return response.request.method == "POST" and response.url.endswith("/api/generations/")
 
@@ -131,7 +135,9 @@ def test_a_double_click_on_generate_makes_exactly_one_run(ready_page):
 def test_an_identical_job_is_named_with_its_cost_and_runs_again_only_when_confirmed(ready_page):
     page, _ = ready_page
     page.locator("[data-key=seed_random]").uncheck()
-    page.locator("[data-key=seed]").fill("42")
+    # Generate is disabled while the settings are re-checked: click only once the seed's quote is in.
+    with page.expect_response(_is_quote_of_seed_42, timeout=30_000):
+        page.locator("[data-key=seed]").fill("42")
     expect(page.locator("#price")).to_have_text("$0.0200", timeout=10_000)
     with page.expect_response(_is_submit, timeout=30_000) as submitted:
         _generate(page).click()
