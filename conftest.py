@@ -87,6 +87,22 @@ class LiveASGIServer:
         self._sock.close()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: object) -> Iterator[None]:
+    """pytest-django's, plus: on PostgreSQL, the connections other threads left open (the live servers'
+    executors, the embedded worker) are closed first, or the test database could not be dropped."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+
+
 @pytest.fixture(autouse=True)
 def _live_server_helper() -> Iterator[None]:
     """Shadows pytest-django's helper of the same name, which assumes its own (WSGI) live_server."""

@@ -1,7 +1,6 @@
 """Shared set-up for the benchmarks: a throw-away database and a real server process on a free port."""
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -11,13 +10,9 @@ from pathlib import Path
 
 import httpx
 
+from project.topology import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def setup_django(var_dir: Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:

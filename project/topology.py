@@ -12,6 +12,7 @@ storage and the configuration. Ctrl-C (or SIGTERM) stops them all. The process t
 
 import argparse
 import os
+import random
 import secrets
 import signal
 import socket
@@ -32,10 +33,36 @@ ROOT = Path(__file__).resolve().parent.parent
 OURS = ("DJANGO_", "DATABASE_URL", "REDIS_", "ANIMATE_", "RUNWARE_", "DEBUG", "SECRET_KEY", "LOG_", "AWS_")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
+def ports_in_use(ports: list[int]) -> list[int]:
+    """Those of ``ports`` something on this machine already listens on (or holds) at 127.0.0.1."""
+    taken = []
+    for port in ports:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                taken.append(port)
+    return taken
+
+
+def free_port(count: int = 1) -> int:
+    """The first of ``count`` consecutive free ports, below the kernel's ephemeral range: a port from that
+    range (what binding port 0 gives) may be taken by any outgoing connection the moment it is released,
+    so neither a neighbour port nor a process restarted on the same port would be safe."""
+    rng = random.SystemRandom()
+    high = min(_ephemeral_low(), 65536) - count
+    for _ in range(200):
+        first = rng.randrange(10000, high)
+        if not ports_in_use(list(range(first, first + count))):
+            return first
+    raise RuntimeError(f"no {count} consecutive free ports between 10000 and {high + count}")
 
 
 @dataclass
@@ -373,6 +400,16 @@ def main() -> None:
         workers=args.workers,
         port=args.port,
     )
+    wanted = [*topology.web_ports, topology.sandbox_port] + (
+        [topology.s3_port] if "s3" in topology.services else []
+    )
+    taken = ports_in_use(wanted)
+    if taken:
+        # Said before anything starts: a half-started topology would fail later, less clearly.
+        sys.exit(
+            f"Port {', '.join(map(str, taken))} is already in use; the scaled topology needs ports "
+            f"{wanted[0]}-{wanted[-1]}. Choose another first port: make run-scaled PORT=9000"
+        )
     database_create(args.database_url)
     stopping = threading.Event()
     # Ctrl-C and SIGTERM alike (SIGINT explicitly: a shell starting us in the background ignores it).

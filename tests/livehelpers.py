@@ -100,16 +100,15 @@ def app_process(var_dir, env: dict[str, str]) -> Iterator[tuple[str, Path]]:
     ``env`` is the whole configuration (on top of a clean environment); the database in ``var_dir``
     must already be migrated (``manage``). Everything the process writes goes to the log file.
     """
-    import socket
     import subprocess
     import sys
 
     import httpx
     from django.conf import settings
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    from project.topology import free_port
+
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = Path(var_dir) / "server.log"
     command = [sys.executable, "-m", "uvicorn", "project.asgi:application", "--port", str(port)]

@@ -27,7 +27,7 @@ from websockets.sync.client import ClientConnection, connect
 from animate import tasks
 from animate.models import CostEntry, Generation, Output, WebhookEvent, WorkerProcess
 from animate.runware.client import RunwareClient
-from project.topology import Topology, free_port
+from project.topology import Topology, free_port, ports_in_use
 from tests.livehelpers import submit
 
 pytestmark = [
@@ -456,7 +456,7 @@ def test_with_media_in_the_bucket_a_run_goes_from_upload_to_played_result_across
 def test_make_run_scaled_starts_everything_with_the_demo_media_in_the_bucket_and_ctrl_c_stops_it(tmp_path):
     import sys
 
-    port = free_port()
+    port = free_port(4)  # two web processes, the sandbox and the S3 server
     command = [sys.executable, "-m", "project.topology", "--database-url", _database_url()]
     command += ["--redis-prefix", f"animate-run-scaled-{os.getpid()}", "--port", str(port)]
     command += ["--var-dir", str(tmp_path / "scaled")]
@@ -481,3 +481,31 @@ def test_make_run_scaled_starts_everything_with_the_demo_media_in_the_bucket_and
             process.kill()
     assert process.returncode == 0, rest[-4000:]
     assert "Stopped." in rest
+
+
+def test_free_ports_come_in_a_free_block_below_the_ephemeral_range():
+    # Ports of the ephemeral range are handed to outgoing connections at any moment: a neighbour of a
+    # port found free there, or a port released for a restart, may be taken before our process binds it.
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    first = free_port(4)
+    assert first >= 10000 and first + 4 <= low
+    assert ports_in_use(list(range(first, first + 4))) == []
+
+
+def test_the_launcher_refuses_a_port_in_use_before_starting_anything(tmp_path):
+    import socket
+    import sys
+
+    port = free_port(4)
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", port + 1))
+        held.listen()
+        command = [sys.executable, "-m", "project.topology", "--database-url", _database_url()]
+        command += ["--port", str(port), "--var-dir", str(tmp_path / "scaled")]
+        result = subprocess.run(  # noqa: S603 - our own launcher, arguments built here
+            command, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120
+        )
+    assert result.returncode == 1
+    assert f"Port {port + 1} is already in use" in result.stderr
+    assert f"needs ports {port}-{port + 3}" in result.stderr
+    assert not (tmp_path / "scaled").exists()  # nothing was started or written

@@ -11,6 +11,7 @@ from animate.models.ledger import CostDay, CostEntry
 from animate.models.media import Asset, asset_upload_to, output_upload_to, poster_upload_to
 from animate.models.notifications import Notification
 from animate.models.presets import Preset
+from animate.models.result_fetches import ResultFetch
 from animate.models.result_uploads import ResultUpload
 from animate.models.review import Board, BoardItem, Comment, ShareLink, Star, Verdict
 from animate.models.teams import Invite, Membership, Team, TemporaryPassword
@@ -33,6 +34,7 @@ __all__ = [
     "Preset",
     "Reconciliation",
     "ReconciliationDay",
+    "ResultFetch",
     "ResultUpload",
     "ShareLink",
     "SpendAlert",

@@ -8,9 +8,19 @@ from django.db.models import Q
 
 from animate.models.teams import Team
 
+# Every stored name has a part of its own (``_unique``): two requests storing the same upload, or a webhook
+# and a poll storing the same result, at the same moment write two objects, and the one whose row loses
+# on the unique constraint deletes its own. A shared name would be overwritten by the second writer
+# (a local move or an S3 PUT replaces it silently), and the loser's clean-up would delete the winner's file.
+
+
+def _unique() -> str:
+    return uuid.uuid4().hex[:12]
+
 
 def asset_upload_to(instance: "Asset", filename: str) -> str:
-    return f"teams/{instance.team_id}/assets/{instance.sha256[:2]}/{instance.sha256}{_suffix(filename)}"
+    sha256 = instance.sha256
+    return f"teams/{instance.team_id}/assets/{sha256[:2]}/{sha256}-{_unique()}{_suffix(filename)}"
 
 
 def poster_upload_to(instance: models.Model, filename: str) -> str:
@@ -20,7 +30,7 @@ def poster_upload_to(instance: models.Model, filename: str) -> str:
 def output_upload_to(instance: models.Model, filename: str) -> str:
     return (
         f"teams/{instance.team_id}/outputs/{instance.generation_id}/"  # type: ignore[attr-defined]
-        f"{instance.video_uuid}{_suffix(filename)}"  # type: ignore[attr-defined]
+        f"{instance.video_uuid}-{_unique()}{_suffix(filename)}"  # type: ignore[attr-defined]
     )
 
 

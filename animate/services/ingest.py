@@ -37,7 +37,7 @@ from django.utils import timezone
 from animate import events
 from animate.models import CostEntry, Generation, Output, WebhookEvent
 from animate.runware import spec
-from animate.services import boards, budgets, generations, ledger, remux, result_uploads
+from animate.services import boards, budgets, generations, ledger, remux, result_fetches, result_uploads
 from animate.services.downloads import (
     DownloadFailed,
     DownloadRejected,
@@ -401,8 +401,8 @@ def result_error_apply(*, generation_id: int, task_uuid: str, result: spec.Video
     message = result.error_message or "Runware reported an error for this task."
     with transaction.atomic():
         generation = Generation.objects.select_for_update().select_related("video").get(pk=generation_id)
-        if CostEntry.objects.filter(key=key).exists():
-            return None  # this error was applied before
+        if CostEntry.objects.filter(key=key).exists() or _error_applied(generation, code, message):
+            return None  # this error was applied before (a webhook and a poll both report it)
         first = not generation.error_code
         claimed = len(generation.result_uuids)
         if generation.status == Generation.Status.DONE or claimed >= generation.number_results:
@@ -435,6 +435,13 @@ def result_error_apply(*, generation_id: int, task_uuid: str, result: spec.Video
                 lambda: tasks.check_generation.using(run_after=run_after).enqueue(generation_id)
             )
     return None
+
+
+def _error_applied(generation: Generation, code: str, message: str) -> bool:
+    """Whether the run already carries this error of Runware's. An error without a cost leaves no ledger
+    row to recognise it by; what it wrote on the run is the mark (the code, and the message as such or
+    quoted after "After the results were in")."""
+    return generation.error_code == code[:64] and message[:200] in generation.error_message
 
 
 def _settle(generation: Generation) -> bool:
@@ -550,15 +557,33 @@ def result_ingest(*, generation_id: int, result: spec.VideoResult) -> str:
         _charge(generation_id, key=key, cost=result.cost, video_uuid=video_uuid)
     created = output is None
     if output is None:
-        _move(generation_id, Generation.Status.RECEIVING)
-        # Delivered by uploadEndpoint: the uploaded object is checked and used, videoURL never fetched.
-        output = result_uploads.result_upload_ingest(
-            generation=generation,
-            video_uuid=video_uuid,
-            seed=result.seed,
-            nsfw=bool(result.nsfw_content),
-            cost=result.cost,
-        )
+        with result_fetches.result_fetch(generation_id=generation_id, video_uuid=video_uuid) as ours:
+            if not ours:
+                # Another run announcing the same result is fetching it; its stored Output is announced.
+                return DUPLICATE
+            output = _result_fetch(generation, result, video_uuid)
+            if output is None:  # stored by the run whose claim ended just before ours began
+                output = Output.objects.get(generation=generation, video_uuid=video_uuid)
+                created = False
+    _record(generation_id=generation_id, output=output, announce=created)
+    return CREATED if created else DUPLICATE
+
+
+def _result_fetch(generation: Generation, result: spec.VideoResult, video_uuid: str) -> Output | None:
+    """The result's video into storage, under this run's claim on fetching it; None when it is stored
+    already."""
+    generation_id = generation.pk
+    if Output.objects.filter(generation=generation, video_uuid=video_uuid).exists():
+        return None
+    _move(generation_id, Generation.Status.RECEIVING)
+    # Delivered by uploadEndpoint: the uploaded object is checked and used, videoURL never fetched.
+    output = result_uploads.result_upload_ingest(
+        generation=generation,
+        video_uuid=video_uuid,
+        seed=result.seed,
+        nsfw=bool(result.nsfw_content),
+        cost=result.cost,
+    )
     if output is None:
         try:
             if result.video_url:
@@ -592,8 +617,7 @@ def result_ingest(*, generation_id: int, result: spec.VideoResult) -> str:
             raise
         # Outside any transaction, before the result is announced; never raises (Runware's file stays).
         output = remux.output_audio_attach(output=output)
-    _record(generation_id=generation_id, output=output, announce=created)
-    return CREATED if created else DUPLICATE
+    return output
 
 
 def _charge(

@@ -23,7 +23,7 @@ from django_tasks_db.models import DBTaskResult
 
 from animate import tasks
 from animate.models import Generation, WebhookEvent, WorkerProcess
-from animate.services import leases, recovery
+from animate.services import leases, recovery, result_fetches
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ def task_hand_back(*, worker_id: str, task_id: str) -> bool:
         Generation.objects.filter(submit_lease_owner=leases.lease_owner()).exclude(
             submit_started_at=None
         ).update(submit_started_at=None)
+        result_fetches.result_fetches_abandon(owner_prefix=leases.lease_owner())
     if handed:
         logger.warning("Worker %s handed task %s back to the queue", worker_id, task_id)
     return bool(handed)
@@ -112,6 +113,9 @@ def workers_reap() -> ReapSummary:
         ).update(status=WorkerProcess.Status.LOST, stopped_at=timezone.now()):
             continue
         reaped.append(worker_id)
+        lost = WorkerProcess.objects.get(worker_id=worker_id)
+        # Its fetches in flight died with it (a claim names its process as host:pid:boot).
+        result_fetches.result_fetches_abandon(owner_prefix=f"{lost.host}:{lost.pid}:")
         for result in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING):
             if result.worker_ids[-1:] == [worker_id]:
                 result.set_failed(RuntimeError(f"worker {worker_id} stopped beating"))

@@ -1,7 +1,6 @@
 """``manage.py runware_sandbox``: the sandbox on its own port, at ``/v1`` as Runware, and ``/sandbox/v1``."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,19 +18,14 @@ from websockets.sync.client import connect as ws_connect
 
 from animate.management.commands.runware_sandbox import plan
 from animate.runware.client import RunwareClient, RunwareError
+from project.topology import free_port
 from tests.runware.sandbox_kit import finished, probe, sample_media
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
 def _serving(tmp_path: Path, *args: str, port: int | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
     """``manage.py runware_sandbox`` in its own process: its URL and the process (its log: ``_log``)."""
-    port = port or _free_port()
+    port = port or free_port()
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "project.settings",
         "ANIMATE_TESTING": "1",
@@ -133,7 +127,7 @@ def _task(media_image: str, media_video: str, prompt: str = "x") -> dict:
 
 def test_a_restarted_sandbox_answers_for_and_finishes_the_tasks_it_accepted(tmp_path: Path) -> None:
     media = sample_media(tmp_path)
-    port = _free_port()
+    port = free_port()
     state = tmp_path / "state.sqlite3"
     with _serving(tmp_path, "--state", str(state), port=port) as (url, process):
         with RunwareClient(api_url=f"{url}/v1", api_key="k", backoff_base=0.05) as client:

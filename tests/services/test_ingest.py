@@ -1,5 +1,7 @@
 import base64
 import json
+import os
+import socket
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -8,7 +10,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from animate.models import CostEntry, Generation, Output, WebhookEvent
+from animate.models import CostEntry, Generation, Output, ResultFetch, WebhookEvent
 from animate.runware import spec
 from animate.samples import make_driving_video
 from animate.services import ingest
@@ -125,6 +127,24 @@ def test_a_success_after_a_failed_result_ends_the_run_done_with_one_of_two(gener
     assert Output.objects.count() == 1 and generation.actual_cost == Decimal("0.0100")
 
 
+def test_an_error_without_a_cost_reported_again_after_the_run_ended_is_no_anomaly(generation, video_b64):
+    # A poll applies the whole answer (one result, then the error: "done with 1 of 2"); the webhook of the
+    # same error, drained later, is the same error again, not one that came after the results.
+    error = status_item(generation, "error", code="inferenceError", message="boom")
+    ingest.response_apply(generation_id=generation.pk, results=[success(generation, video_b64), error])
+    generation.refresh_from_db()
+    assert (generation.status, generation.results_failed) == ("done", 1)
+    summary = ingest.results_apply(generation_id=generation.pk, results=[error])
+    generation.refresh_from_db()
+    assert summary.anomalies == ()
+    assert (generation.status, generation.error_code, generation.error_message) == (
+        "done",
+        "inferenceError",
+        "boom",
+    )
+    assert not CostEntry.objects.filter(flagged=True).exists()
+
+
 def test_an_error_with_no_result_still_processing_fails_a_run_that_has_no_result(generation):
     error = status_item(generation, "error", code="inferenceError", message="boom")
     ingest.results_apply(generation_id=generation.pk, results=[error])
@@ -145,6 +165,25 @@ def test_an_error_while_other_results_still_process_leaves_the_run_waiting(gener
     generation.refresh_from_db()
     assert (generation.status, generation.results_failed) == ("processing", 1)
     assert generation.processing_at is not None
+
+
+def test_a_result_another_process_is_fetching_is_left_to_it_and_stored_by_the_next_look(
+    generation, video_b64
+):
+    # A webhook and a poll announcing one result at once: the one that finds it being fetched leaves it.
+    result = success(generation, video_b64)
+    holder = f"{socket.gethostname()}:{os.getppid()}:the-other-worker"
+    ResultFetch.objects.create(
+        generation=generation, video_uuid=result.video_uuid, owner=holder, claimed_at=timezone.now()
+    )
+    summary = ingest.results_apply(generation_id=generation.pk, results=[result])
+    assert (summary.outputs_created, summary.duplicates) == (0, 1)
+    assert not Output.objects.exists()
+    assert CostEntry.objects.get().amount == Decimal("0.0100")  # charged once, whoever stores the video
+    ResultFetch.objects.all().delete()  # the holder ended without storing it (its download broke off)
+    again = ingest.results_apply(generation_id=generation.pk, results=[result])
+    assert again.outputs_created == 1 and Output.objects.get().video_uuid == uuid.UUID(result.video_uuid)
+    assert CostEntry.objects.count() == 1 and not ResultFetch.objects.exists()
 
 
 def test_a_result_of_another_task_is_ignored(generation, video_b64):

@@ -2,6 +2,8 @@
 
 import hashlib
 import io
+import os
+import re
 import struct
 import uuid
 import zlib
@@ -373,7 +375,9 @@ def test_asset_create_stores_an_image_with_its_metadata_and_a_jpeg_poster(settin
     )
     assert asset.sha256 == sha256_of(path)
     assert asset.original_name == "Hero Shot.PNG"
-    assert asset.file.name == f"teams/{team.pk}/assets/{asset.sha256[:2]}/{asset.sha256}.png"
+    assert re.fullmatch(
+        rf"teams/{team.pk}/assets/{asset.sha256[:2]}/{asset.sha256}-[0-9a-f]{{12}}\.png", asset.file.name
+    )
     assert Path(asset.file.path).read_bytes() == path.read_bytes()
     with Image.open(asset.poster.path) as poster:
         assert poster.format == "JPEG"
@@ -396,7 +400,7 @@ def test_asset_create_stores_a_video_with_probed_metadata_and_its_first_frame_as
     assert (asset.width, asset.height, asset.fps, asset.frames) == (320, 480, 16.0, 24)
     assert asset.duration == pytest.approx(1.5, abs=0.05)
     assert asset.has_audio is True
-    assert asset.file.name.endswith(f"{asset.sha256}.mp4")
+    assert re.search(rf"/{asset.sha256}-[0-9a-f]{{12}}\.mp4$", asset.file.name), asset.file.name
     with Image.open(asset.poster.path) as poster:
         assert (poster.format, poster.size) == ("JPEG", (320, 480))
 
@@ -583,7 +587,8 @@ def test_output_store_moves_the_download_into_storage_and_records_the_result(gen
     assert (output.seed, output.nsfw, output.cost) == (1234, True, Decimal("0.0212"))
     assert output.sha256 == hashlib.sha256(expected_bytes).hexdigest()
     assert output.size == len(expected_bytes)
-    assert output.file.name == f"teams/{generation.team_id}/outputs/{generation.pk}/{video_uuid}.webm"
+    folder = f"teams/{generation.team_id}/outputs/{generation.pk}"
+    assert re.fullmatch(rf"{folder}/{video_uuid}-[0-9a-f]{{12}}\.webm", output.file.name), output.file.name
     assert Path(output.file.path).read_bytes() == expected_bytes
     with Image.open(output.poster.path) as poster:
         assert poster.format == "JPEG"
@@ -619,6 +624,47 @@ def test_output_store_is_idempotent_per_generation_and_video_uuid(settings, gene
     assert Output.objects.filter(generation=generation).count() == 1
     assert not duplicate.exists()
     assert stored_files(settings) == files_before
+
+
+def test_two_stores_of_one_result_at_the_same_moment_never_lose_the_winners_file(
+    settings, generation, src, monkeypatch
+):
+    # A webhook and a poll storing the same result both pass the storage's "is the name free?" check,
+    # then both write (a local move or an S3 PUT replaces what is there). The one whose row then loses
+    # on the unique constraint removes what it wrote: that must never be the winner's file.
+    from django.core.files.storage import filesystem
+
+    video_uuid = uuid.uuid4()
+    winner: dict[str, Output | None] = {}
+
+    def move_once_the_other_has_moved(old_name, new_name, **kwargs):
+        if "output" not in winner and "/outputs/" in str(new_name):
+            winner["output"] = None  # the competing store below moves normally
+            winner["output"] = output_store(
+                generation=generation,
+                video_uuid=video_uuid,
+                path=as_download(make_driving_video(src / "first.mp4", seconds=0.5, fps=8)),
+                content_type="video/mp4",
+            )
+        os.rename(old_name, new_name)  # both already found the name free
+
+    monkeypatch.setattr(filesystem, "file_move_safe", move_once_the_other_has_moved)
+
+    ours = output_store(
+        generation=generation,
+        video_uuid=video_uuid,
+        path=as_download(make_driving_video(src / "second.mp4", seconds=0.5, fps=12)),
+        content_type="video/mp4",
+    )
+
+    kept = winner["output"]
+    assert kept is not None and ours.pk == kept.pk
+    assert hashlib.sha256(Path(kept.file.path).read_bytes()).hexdigest() == kept.sha256
+    assert Path(kept.poster.path).exists()
+    # Nothing of the loser is left: one result file, and the posters of the result and the two inputs.
+    assert [p for p in stored_files(settings) if "/outputs/" in str(p)] == [Path(kept.file.path)]
+    posters = {kept.poster.path, generation.image.poster.path, generation.video.poster.path}
+    assert {str(p) for p in stored_files(settings) if "/posters/" in str(p)} == posters
 
 
 def test_output_store_rejects_a_result_that_is_not_a_video_and_cleans_up(settings, generation, src):

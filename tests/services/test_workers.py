@@ -1,5 +1,6 @@
 """Worker processes: heartbeats, guarded status moves, handing a task back, taking over from lost ones."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -8,7 +9,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from animate import tasks
-from animate.models import Generation, WorkerProcess
+from animate.models import Generation, ResultFetch, WorkerProcess
 from animate.services import leases, workers
 
 
@@ -116,3 +117,32 @@ def test_a_handed_back_drain_gives_back_the_bodies_it_claimed(db, generation):
     assert workers.task_hand_back(worker_id="me", task_id=str(drain.id))
     claimed.refresh_from_db()
     assert (claimed.status, claimed.started_at) == ("received", None)
+
+
+def test_the_fetches_a_lost_worker_had_in_flight_are_released_and_others_kept(db, settings, generation):
+    settings.ANIMATE_WORKER_LEASE_SECONDS = 30
+    workers.worker_register("dead")
+    WorkerProcess.objects.filter(worker_id="dead").update(
+        pid=4242, beat_at=timezone.now() - timedelta(seconds=60)
+    )
+    dead = WorkerProcess.objects.get(worker_id="dead")
+    now = timezone.now()
+    ResultFetch.objects.create(
+        generation=generation, video_uuid=uuid.uuid4(), owner=f"{dead.host}:4242:boot", claimed_at=now
+    )
+    kept = ResultFetch.objects.create(
+        generation=generation, video_uuid=uuid.uuid4(), owner=f"{dead.host}:42420:boot", claimed_at=now
+    )
+
+    assert workers.workers_reap().workers == ("dead",)
+    assert list(ResultFetch.objects.all()) == [kept]  # pid 42420 is another process
+
+
+def test_handing_a_task_back_releases_this_processs_fetches(db, generation):
+    workers.worker_register("me")
+    mine = _running(tasks.poll_generation, generation.pk, "me")
+    ResultFetch.objects.create(
+        generation=generation, video_uuid=uuid.uuid4(), owner=leases.lease_owner(), claimed_at=timezone.now()
+    )
+    assert workers.task_hand_back(worker_id="me", task_id=str(mine.id))
+    assert not ResultFetch.objects.exists()
