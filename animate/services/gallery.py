@@ -24,7 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from animate.models import BoardItem, Generation, Membership, Output, Star, Verdict
+from animate.models import BoardItem, CostEntry, Generation, Membership, Output, Star, Verdict
 from animate.runware import pricing, spec
 from animate.services import review
 
@@ -288,7 +288,12 @@ def gallery_page(
         else {}
     )
     runs_by_id = (
-        {run.pk: run for run in Generation.objects.filter(pk__in=run_ids).select_related("created_by")}
+        {
+            run.pk: run
+            for run in Generation.objects.filter(pk__in=run_ids)
+            .select_related("created_by")
+            .annotate(charged_unstored=_charged_without_output())
+        }
         if run_ids
         else {}
     )
@@ -305,6 +310,19 @@ def gallery_page(
         number=current.number,
         num_pages=paginator.num_pages,
         page_size=page_size,
+    )
+
+
+def _charged_without_output() -> Exists:
+    """A run card's run has no output, so any charge Runware made for it is money without a result
+    (what ``generations.charged_unstored`` counts), decided in the query that loads the runs."""
+    return Exists(
+        CostEntry.objects.filter(
+            generation=OuterRef("pk"),
+            flagged=False,
+            amount__gt=0,
+            kind__in=[CostEntry.Kind.RESULT, CostEntry.Kind.FAILED_CHARGED],
+        )
     )
 
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from animate.filters import GalleryFilterForm, gallery_form
 from animate.models import Board, Membership
-from animate.services import boards, gallery, shares
+from animate.services import boards, gallery, generations, shares
 from animate.services.review import ReviewForbidden, ReviewRejected, ReviewState
 from animate.views.common import int_or_none, no_team, request_membership
 from animate.views.generations import parameters_summary
@@ -35,6 +35,9 @@ def card_view(card: gallery.Card, *, query: str) -> dict[str, Any]:
             "cost": generation.actual_cost,
             "status": generation.status,
             "status_label": generation.get_status_display(),
+            "charge_flag": generations.charge_flag(
+                generation, unstored=int(getattr(generation, "charged_unstored", False)), received=0
+            ),
             "error": generation.error_message,
             "url": reverse("generation-detail", args=[generation.pk]),
         }

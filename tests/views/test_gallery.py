@@ -1,11 +1,14 @@
 """The gallery page and board pages: every output of the team as cards, filters in the URL, a constant
 number of queries per page, runs without outputs shown, other teams invisible."""
 
+import uuid
+
 import pytest
 from django.urls import reverse
 
 from animate.models import Board, BoardItem, Generation, Membership
 from animate.services import review
+from tests.costkit import entry
 from tests.reviewkit import result, run
 
 
@@ -81,6 +84,23 @@ def test_a_failed_or_running_run_without_outputs_shows_as_one_card_with_its_stat
     assert client.get(reverse("gallery"), {"status": "running"}).context["page"].count == 1
     # Filters only an output can match leave runs out.
     assert client.get(reverse("gallery"), {"verdict": "unreviewed"}).context["page"].count == 1
+
+
+def test_a_run_charged_without_a_result_says_so_on_its_card(client, member, image_asset, video_asset):
+    charged = run(member, image_asset, video_asset, status=Generation.Status.FAILED, error_message="lost")
+    entry(charged.team, member, "0.0300", generation=charged, video_uuid=uuid.uuid4())
+    waiting = run(member, image_asset, video_asset, status=Generation.Status.RECEIVING)
+    entry(waiting.team, member, "0.0300", generation=waiting, video_uuid=uuid.uuid4())
+    uncharged = run(member, image_asset, video_asset, status=Generation.Status.FAILED)
+    client.force_login(member)
+
+    cards = {card["generation"].pk: card for card in client.get(reverse("gallery")).context["cards"]}
+    html = client.get(reverse("gallery")).content.decode()
+
+    assert cards[charged.pk]["charge_flag"] == "Charged, no result"
+    assert cards[waiting.pk]["charge_flag"] == "Charged, result not stored yet"
+    assert cards[uncharged.pk]["charge_flag"] == ""
+    assert html.count('class="badge badge--charged"') == 2
 
 
 @pytest.mark.parametrize("count", [10, 60])
