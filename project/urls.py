@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from animate.health import healthz
-from animate.webhooks import RunwareWebhookView
+from animate.webhooks import runware_webhook
 
 urlpatterns = [
     # Answered by animate.health.HealthCheckMiddleware before this resolver; named here for reverse().
@@ -15,7 +15,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path(
         "hooks/runware/<int:generation_id>/<str:secret>/",
-        RunwareWebhookView.as_view(),
+        runware_webhook,
         name="runware-webhook",
     ),
     path("api/", include("animate.api.urls")),

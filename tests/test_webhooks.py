@@ -109,7 +109,10 @@ def test_a_body_with_nan_is_rejected(client, generation):
 
 
 def test_only_post_is_allowed(client, generation):
-    assert client.get(_url(generation, generation.secret)).status_code == 405
+    response = client.get(_url(generation, generation.secret))
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert response.json() == {"error": "Webhooks are POSTed."}
+    assert not WebhookEvent.objects.exists()
 
 
 def test_refused_deliveries_are_counted_per_generation_and_reason_without_their_bodies(
