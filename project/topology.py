@@ -103,19 +103,15 @@ class Topology:
         log_dir: Path | None = None,
         worker_grace: float = 30.0,
     ) -> None:
-        """``port`` 0 picks free ports; otherwise web processes get port, port+1..., then the sandbox and
+        """``port`` 0 picks a free block of ports; the web processes get port, port+1..., then the sandbox and
         the S3 server. ``log_dir`` None streams every process's output to ours, prefixed by its name."""
         self.var_dir = Path(var_dir)
         self.log_dir = log_dir
         self.worker_grace = worker_grace
-        ports = iter(range(port, port + webs + 2)) if port else None
-
-        def next_port() -> int:
-            return next(ports) if ports else free_port()
-
-        self.web_ports = [next_port() for _ in range(webs)]
-        self.sandbox_port = next_port()
-        self.s3_port = next_port()
+        first = port or free_port(webs + 2)  # one block: ports picked one by one could coincide
+        self.web_ports = list(range(first, first + webs))
+        self.sandbox_port = first + webs
+        self.s3_port = first + webs + 1
         self.s3 = s3
         self.bucket = "animate-media"
         self.sandbox_key = "sandbox-" + secrets.token_hex(8)
