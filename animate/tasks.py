@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django_tasks import task
 
-from animate.services import ingest, reconcile, submission
+from animate.services import ingest, reconcile, submission, webhook_events
 
 
 @task()
@@ -14,7 +14,7 @@ def submit_generation(generation_id: int) -> str:
 
 @task()
 def process_webhook_events(generation_id: int) -> str:
-    return ingest.webhook_events_drain(generation_id=generation_id)
+    return webhook_events.webhook_events_drain(generation_id=generation_id)
 
 
 @task()

@@ -12,7 +12,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from animate.services import deliveries
-from animate.services.ingest import WebhookRejected, webhook_receive
+from animate.services.webhook_events import WebhookRejected, webhook_receive
 
 logger = logging.getLogger(__name__)
 

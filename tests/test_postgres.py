@@ -9,7 +9,7 @@ from django.db import connection
 
 from animate.models import CostEntry, Generation, Output
 from animate.runware.spec import VideoResult
-from animate.services import ingest
+from animate.services import ingest, webhook_events
 from animate.services.generations import generation_transition
 from tests.livehelpers import fast_settings, submit, wait_terminal
 
@@ -152,13 +152,13 @@ def test_a_body_stored_while_a_drain_claims_is_never_left_without_a_run(
     def store():
         with transaction.atomic():
             WebhookEvent.objects.create(generation=generation, body={"data": []}, body_sha256="a" * 64)
-            ingest.webhook_drain_schedule(generation.pk)
+            webhook_events.webhook_drain_schedule(generation.pk)
             stored.set()
             commit.wait(10)
 
     def claim():
         stored.wait(10)
-        batch = ingest._claim_batch(generation.pk, limit=20)
+        batch = webhook_events._claim_batch(generation.pk, limit=20)
         claimed.append([event.pk for event in batch or []])
 
     threads = [threading.Thread(target=store), threading.Thread(target=claim)]

@@ -86,7 +86,7 @@ class Generation(models.Model):
     # is fetched, so that however deliveries interleave there are never more than numberResults.
     result_uuids = models.JSONField(default=list, blank=True)
     # Set while a task applying this generation's webhook bodies is queued: a burst of deliveries queues
-    # one task, not one each (animate.services.ingest.webhook_drain_schedule).
+    # one task, not one each (animate.services.webhook_events.webhook_drain_schedule).
     webhook_drain_queued = models.BooleanField(default=False)
     # Chosen at submit time: every stored result of this generation is added to it.
     board = models.ForeignKey(

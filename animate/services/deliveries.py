@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from animate.models import AuditEvent, Generation, Membership, WebhookEvent, WebhookRejection
 from animate.services.audit import audit_record
-from animate.services.ingest import webhook_drain_schedule
+from animate.services.webhook_events import webhook_drain_schedule
 
 # The webhook view's answer -> why the delivery was refused.
 REJECTION_BY_STATUS = {

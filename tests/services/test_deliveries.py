@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from animate.models import AuditEvent, CostEntry, Membership, WebhookEvent, WebhookRejection
-from animate.services import deliveries, ingest
+from animate.services import deliveries, webhook_events
 
 
 @pytest.fixture
@@ -102,12 +102,12 @@ def test_a_replay_stores_the_body_again_queues_it_and_is_audited(generation, tea
 def test_a_replay_changes_nothing_already_applied(generation, team, admin):
     original = _event(generation)
     membership = Membership.objects.get(user=admin)
-    ingest.webhook_event_apply(event=original)
+    webhook_events.webhook_event_apply(event=original)
     generation.refresh_from_db()
     before = (generation.status, generation.actual_cost, CostEntry.objects.count())
 
     replay = deliveries.delivery_replay(membership=membership, event_id=original.pk, actor=admin)
-    summary = ingest.webhook_event_apply(event=replay)
+    summary = webhook_events.webhook_event_apply(event=replay)
 
     generation.refresh_from_db()
     assert before == ("failed", Decimal("0.0200"), 1)

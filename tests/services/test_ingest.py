@@ -1,5 +1,3 @@
-import base64
-import json
 import os
 import socket
 import uuid
@@ -10,50 +8,10 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from animate.models import CostEntry, Generation, Output, ResultFetch, WebhookEvent
+from animate.models import CostEntry, Generation, Output, ResultFetch
 from animate.runware import spec
-from animate.samples import make_driving_video
-from animate.services import ingest
-
-
-@pytest.fixture
-def generation(team, member, image_asset, video_asset):
-    return Generation.objects.create(
-        team=team,
-        created_by=member,
-        image=image_asset,
-        video=video_asset,
-        status="submitted",
-        number_results=2,
-        estimated_cost=Decimal("0.0200"),
-    )
-
-
-@pytest.fixture
-def video_b64(tmp_path):
-    path = make_driving_video(tmp_path / "result.mp4", seconds=0.5, fps=8, width=96, height=128)
-    return base64.b64encode(path.read_bytes()).decode()
-
-
-def success(generation, video_b64, video_uuid=None, seed=7, cost=0.01):
-    return spec.parse_result(
-        {
-            "taskType": "videoInference",
-            "taskUUID": str(generation.task_uuid),
-            "status": "success",
-            "videoUUID": str(video_uuid or uuid.uuid4()),
-            "videoBase64Data": video_b64,
-            "seed": seed,
-            "cost": cost,
-            "NSFWContent": False,
-        }
-    )
-
-
-def status_item(generation, status, **extra):
-    return spec.parse_result(
-        {"taskType": "videoInference", "taskUUID": str(generation.task_uuid), "status": status, **extra}
-    )
+from animate.services import ingest, webhook_events
+from tests.ingestkit import error_body, status_item, stored_event, success
 
 
 def test_a_success_stores_the_output_and_records_its_cost_once(generation, video_b64):
@@ -200,99 +158,6 @@ def test_a_result_of_another_task_is_ignored(generation, video_b64):
     assert not Output.objects.exists()
 
 
-def _event(generation, body, **fields):
-    return WebhookEvent.objects.create(generation=generation, body=body, **fields)
-
-
-def test_webhook_events_of_a_generation_are_applied_in_arrival_order(generation, video_b64):
-    first = _event(generation, {"data": [success(generation, video_b64).raw]})
-    second = _event(generation, _error_body(generation, "after"))
-    assert ingest.webhook_events_drain(generation_id=generation.pk) == "drained"
-    first.refresh_from_db()
-    second.refresh_from_db()
-    assert (first.status, second.status) == ("processed", "processed")
-    assert first.processed_at <= second.processed_at
-    generation.refresh_from_db()
-    # One result and one error of two: done with the result that arrived, the error shown.
-    assert generation.is_partial and generation.outputs.count() == 1
-
-
-def _error_body(generation, message, **extra):
-    item = {"taskUUID": str(generation.task_uuid), "status": "error", "code": "x", "message": message}
-    return {"errors": [{**item, **extra}]}
-
-
-def test_a_drain_leaves_bodies_to_a_run_that_is_applying_one_and_comes_back_for_them(generation, settings):
-    from django_tasks_db.models import DBTaskResult
-
-    applying = _event(generation, {"data": []}, status="processing", started_at=timezone.now())
-    waiting = _event(generation, {"data": [status_item(generation, "processing").raw]})
-    assert ingest.webhook_events_drain(generation_id=generation.pk) == "busy"
-    waiting.refresh_from_db()
-    assert waiting.status == "received"
-    # The other run may stop without seeing it: this one is queued again, shortly, and stays the queued one.
-    again = DBTaskResult.objects.get()
-    assert again.args_kwargs["args"] == [generation.pk] and again.run_after > timezone.now()
-    generation.refresh_from_db()
-    assert generation.webhook_drain_queued
-    WebhookEvent.objects.filter(pk=applying.pk).update(status="processed")
-    assert ingest.webhook_events_drain(generation_id=generation.pk) == "drained"
-    waiting.refresh_from_db()
-    assert waiting.status == "processed"
-
-
-def test_an_event_stuck_in_processing_stops_blocking_after_the_claim_expires(generation, settings):
-    settings.ANIMATE_WEBHOOK_CLAIM_SECONDS = 60
-    _event(generation, {"data": []}, status="processing", started_at=timezone.now() - timedelta(minutes=5))
-    _event(generation, {"data": [status_item(generation, "processing").raw]})
-    assert ingest.webhook_events_drain(generation_id=generation.pk) == "drained"
-    generation.refresh_from_db()
-    assert generation.status == "processing"
-
-
-def test_a_drain_yields_after_its_batch_and_queues_the_rest_behind_other_work(
-    generation, settings, django_capture_on_commit_callbacks
-):
-    from django_tasks_db.models import DBTaskResult
-
-    settings.ANIMATE_WEBHOOK_DRAIN_BATCH = 3
-    for _ in range(5):
-        _event(generation, {"data": [status_item(generation, "processing").raw]})
-    assert ingest.webhook_events_drain(generation_id=generation.pk) == "yielded"
-    assert WebhookEvent.objects.filter(status="received").count() == 2
-    generation.refresh_from_db()
-    assert generation.webhook_drain_queued
-    assert DBTaskResult.objects.get().args_kwargs["args"] == [generation.pk]
-    assert ingest.webhook_events_drain(generation_id=generation.pk) == "drained"
-    assert not WebhookEvent.objects.filter(status="received").exists()
-
-
-def test_a_body_that_fails_is_marked_failed_and_the_next_one_still_gets_its_turn(
-    generation, video_b64, monkeypatch
-):
-    broken = _event(generation, {"data": [status_item(generation, "processing").raw]})
-    after = _event(generation, {"data": [success(generation, video_b64).raw]})
-    real = ingest.results_apply
-
-    def fails_once(**kwargs):
-        monkeypatch.setattr(ingest, "results_apply", real)
-        raise RuntimeError("database went away")
-
-    monkeypatch.setattr(ingest, "results_apply", fails_once)
-    assert ingest.webhook_events_drain(generation_id=generation.pk) == "drained"
-    broken.refresh_from_db()
-    after.refresh_from_db()
-    assert (broken.status, after.status) == ("failed", "processed")
-    assert broken.detail == "RuntimeError: database went away"
-
-
-def test_a_processed_event_is_never_applied_twice(generation, video_b64):
-    event = _event(generation, {"data": [success(generation, video_b64).raw]})
-    ingest.webhook_event_apply(event=event)
-    summary = ingest.webhook_event_apply(event=event)
-    assert summary.outputs_created == 0 and Output.objects.count() == 1
-
-
 def _refused(generation, cost):
     return spec.parse_result(
         {
@@ -430,8 +295,8 @@ def test_a_new_result_after_a_one_result_generation_is_done_adds_no_output_and_o
     one_result, video_b64
 ):
     extra = success(one_result, video_b64, cost=0.5)
-    event = _event(one_result, {"data": [extra.raw]})
-    assert ingest.webhook_events_drain(generation_id=one_result.pk) == "drained"
+    event = stored_event(one_result, {"data": [extra.raw]})
+    assert webhook_events.webhook_events_drain(generation_id=one_result.pk) == "drained"
     one_result.refresh_from_db()
     event.refresh_from_db()
     assert one_result.outputs.count() == 1 and one_result.status == "done"
@@ -447,8 +312,8 @@ def test_a_new_result_after_a_one_result_generation_is_done_adds_no_output_and_o
 
 
 def test_an_error_with_a_cost_after_done_is_flagged_and_changes_nothing_else(one_result):
-    event = _event(one_result, _error_body(one_result, "late", cost=0.2))
-    ingest.webhook_events_drain(generation_id=one_result.pk)
+    event = stored_event(one_result, error_body(one_result, "late", cost=0.2))
+    webhook_events.webhook_events_drain(generation_id=one_result.pk)
     one_result.refresh_from_db()
     event.refresh_from_db()
     assert (one_result.status, one_result.error_message, one_result.actual_cost) == (
@@ -497,49 +362,6 @@ def test_a_run_failed_for_another_reason_still_stores_and_charges_a_late_result(
     generation.refresh_from_db()
     assert generation.status == "failed" and generation.outputs.count() == 1
     assert generation.actual_cost == Decimal("0.0100")
-
-
-def test_an_identical_body_is_counted_on_its_first_copy_and_queues_nothing(hooked_generation):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-    from django_tasks_db.models import DBTaskResult
-
-    generation, secret = hooked_generation()
-    body = json.dumps({"data": [status_item(generation, "processing").raw]}).encode()
-    first = ingest.webhook_receive(generation_id=generation.pk, secret=secret, body=body, remote_addr=None)
-    # Key order and spacing do not make a body new.
-    again = json.dumps(json.loads(body), indent=2, sort_keys=True).encode()
-    with CaptureQueriesContext(connection) as queries:
-        replay = ingest.webhook_receive(
-            generation_id=generation.pk, secret=secret, body=again, remote_addr=None
-        )
-    statements = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
-    # The generation; the insert the unique index refuses; the live copy's indexed lookup; its counter.
-    assert [sql.split()[0] for sql in statements] == ["SELECT", "INSERT", "SELECT", "UPDATE"]
-    assert "django_tasks" not in " ".join(statements)
-    assert (first.duplicate, replay.duplicate, replay.event_id) == (False, True, first.event_id)
-    event = WebhookEvent.objects.get()
-    assert event.duplicates == 1 and event.last_duplicate_at is not None
-    assert DBTaskResult.objects.count() == 1
-
-
-def test_a_replay_of_a_body_whose_processing_failed_is_stored_and_applied_again(hooked_generation):
-    generation, secret = hooked_generation()
-    body = json.dumps({"data": [status_item(generation, "processing").raw]}).encode()
-    first = ingest.webhook_receive(generation_id=generation.pk, secret=secret, body=body, remote_addr=None)
-    WebhookEvent.objects.filter(pk=first.event_id).update(status="failed")
-    replay = ingest.webhook_receive(generation_id=generation.pk, secret=secret, body=body, remote_addr=None)
-    assert not replay.duplicate and replay.event_id != first.event_id
-
-
-def test_a_burst_of_bodies_queues_one_task_for_the_generation(hooked_generation):
-    from django_tasks_db.models import DBTaskResult
-
-    generation, secret = hooked_generation()
-    for n in range(5):
-        body = json.dumps({"data": [status_item(generation, "processing", progress=n).raw]}).encode()
-        ingest.webhook_receive(generation_id=generation.pk, secret=secret, body=body, remote_addr=None)
-    assert WebhookEvent.objects.count() == 5 and DBTaskResult.objects.count() == 1
 
 
 def test_a_result_arriving_while_the_last_place_is_downloading_is_beyond_number_results(

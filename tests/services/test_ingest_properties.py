@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from animate.models import CostEntry, Generation, WebhookEvent
 from animate.runware import spec
 from animate.samples import make_driving_video
-from animate.services import ingest
+from animate.services import ingest, webhook_events
 from animate.services.generations import webhook_secret_new
 
 
@@ -114,7 +114,7 @@ def _final(generation: Generation) -> tuple:
 
 def _webhook(generation: Generation, secret: str, item: dict) -> None:
     envelope = {"errors": [item]} if item["status"] == "error" else {"data": [item]}
-    ingest.webhook_receive(
+    webhook_events.webhook_receive(
         generation_id=generation.pk, secret=secret, body=json.dumps(envelope).encode(), remote_addr=None
     )
 
@@ -146,8 +146,8 @@ def test_any_interleaving_of_deliveries_ends_as_applying_each_result_once_in_ord
                 generation_id=generation.pk, results=[spec.parse_result(i) for i in snapshot]
             )
         else:
-            ingest.webhook_events_drain(generation_id=generation.pk)
-    ingest.webhook_events_drain(generation_id=generation.pk)  # the worker gets to every stored body
+            webhook_events.webhook_events_drain(generation_id=generation.pk)
+    webhook_events.webhook_events_drain(generation_id=generation.pk)  # the worker gets to every stored body
     # The poll chain's look once Runware is done with the task: every result, none processing.
     ingest.response_apply(generation_id=generation.pk, results=[spec.parse_result(i) for i in items])
 
