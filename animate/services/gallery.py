@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import (
+    Count,
     DecimalField,
     Exists,
     F,
@@ -20,6 +21,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -282,7 +284,9 @@ def gallery_page(
             output.pk: output
             for output in review.outputs_annotated(
                 Output.objects.filter(pk__in=output_ids), user_id=membership.user_id
-            ).select_related("generation__created_by")
+            )
+            .select_related("generation__created_by")
+            .annotate(run_unstored=_charged_unstored_of_run())
         }
         if output_ids
         else {}
@@ -311,6 +315,24 @@ def gallery_page(
         num_pages=paginator.num_pages,
         page_size=page_size,
     )
+
+
+def _charged_unstored_of_run() -> Coalesce:
+    """How many of the output's run's charges have no stored result (``generations.charged_unstored``,
+    counted in the query that loads the page's outputs): a sibling charged but never stored, or an
+    error Runware charged for."""
+    stored = Output.objects.filter(generation=OuterRef(OuterRef("generation_id"))).values("video_uuid")
+    unstored = (
+        CostEntry.objects.filter(generation=OuterRef("generation_id"), flagged=False, amount__gt=0)
+        .filter(
+            Q(kind=CostEntry.Kind.FAILED_CHARGED) | Q(kind=CostEntry.Kind.RESULT) & ~Q(video_uuid__in=stored)
+        )
+        .order_by()
+        .values("generation")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(unstored), Value(0))
 
 
 def _charged_without_output() -> Exists:

@@ -35,8 +35,9 @@ def card_view(card: gallery.Card, *, query: str) -> dict[str, Any]:
             "cost": generation.actual_cost,
             "status": generation.status,
             "status_label": generation.get_status_display(),
+            # gallery_page annotates the runs of its run cards (they have no output, so received=0).
             "charge_flag": generations.charge_flag(
-                generation, unstored=int(getattr(generation, "charged_unstored", False)), received=0
+                generation, unstored=int(generation.charged_unstored), received=0
             ),
             "error": generation.error_message,
             "url": reverse("generation-detail", args=[generation.pk]),
@@ -49,6 +50,16 @@ def card_view(card: gallery.Card, *, query: str) -> dict[str, Any]:
         "cost": output.cost,
         "state": output.review_state,
         "state_label": ReviewState.LABELS[output.review_state],
+        # How the run ended, when that is not a plain "Done": "Done — 2 of 3", "Done — error reported".
+        "run_label": (
+            generations.status_label(
+                generation, received=generation.number_results - generation.results_failed
+            )
+            if generation.is_partial or generation.is_done_with_error
+            else ""
+        ),
+        # A card shows one stored result of its run (hence received=1): other charges may have none.
+        "charge_flag": generations.charge_flag(generation, unstored=output.run_unstored, received=1),
         "rating": output.rating,
         "starred": output.starred,
         "purged": output.purged_at is not None,

@@ -103,6 +103,33 @@ def test_a_run_charged_without_a_result_says_so_on_its_card(client, member, imag
     assert html.count('class="badge badge--charged"') == 2
 
 
+def test_an_output_card_says_how_its_run_ended_and_what_it_spent_without_a_result(
+    client, member, image_asset, video_asset
+):
+    partial = run(
+        member,
+        image_asset,
+        video_asset,
+        number_results=3,
+        results_failed=1,
+        error_code="inferenceError",
+        error_message="boom",
+    )
+    kept = [result(partial), result(partial)]
+    for output in kept:  # each stored result's own charge is no flag
+        entry(partial.team, member, "0.0100", generation=partial, video_uuid=output.video_uuid)
+    entry(partial.team, member, "0.0100", generation=partial, video_uuid=uuid.uuid4())  # never stored
+    plain = result(run(member, image_asset, video_asset))
+    client.force_login(member)
+
+    cards = {card["id"]: card for card in client.get(reverse("gallery")).context["cards"]}
+
+    for output in kept:
+        card = cards[f"output-{output.pk}"]
+        assert (card["run_label"], card["charge_flag"]) == ("Done — 2 of 3", "Charged, 1 result not stored")
+    assert (cards[f"output-{plain.pk}"]["run_label"], cards[f"output-{plain.pk}"]["charge_flag"]) == ("", "")
+
+
 @pytest.mark.parametrize("count", [10, 60])
 def test_the_gallery_page_costs_the_same_queries_at_10_and_60_outputs(
     client, reviewer, member, image_asset, video_asset, django_assert_num_queries, count
