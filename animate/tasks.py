@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django_tasks import task
 
-from animate.services import ingest, reconcile, submission, webhook_events
+from animate.services import polling, reconcile, submission, webhook_events
 
 
 @task()
@@ -20,7 +20,7 @@ def process_webhook_events(generation_id: int) -> str:
 @task()
 def poll_generation(generation_id: int, attempt: int = 0) -> bool:
     try:
-        terminal = ingest.generation_poll(generation_id=generation_id)
+        terminal = polling.generation_poll(generation_id=generation_id)
     except Exception:
         # A failed poll (e.g. a download that broke off) must not end the chain: the next one retries.
         submission.schedule_poll(generation_id, attempt=attempt + 1)
@@ -33,7 +33,7 @@ def poll_generation(generation_id: int, attempt: int = 0) -> bool:
 @task()
 def check_generation(generation_id: int) -> bool:
     # One look at Runware's state, outside the poll chain (which goes on by itself).
-    return ingest.generation_poll(generation_id=generation_id, check=True)
+    return polling.generation_poll(generation_id=generation_id, check=True)
 
 
 @task()

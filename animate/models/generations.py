@@ -69,7 +69,7 @@ class Generation(models.Model):
     # ("Done — 2 of 3"), keeping the results that arrived.
     results_failed = models.PositiveSmallIntegerField(default=0)
     # Since when getResponse has answered that Runware does not know the task; cleared by any other
-    # answer. Past ANIMATE_UNKNOWN_TASK_SECONDS the run fails (animate.services.ingest.generation_poll).
+    # answer. Past ANIMATE_UNKNOWN_TASK_SECONDS the run fails (animate.services.polling.generation_poll).
     unknown_since = models.DateTimeField(null=True, blank=True)
     # Dismissed by its creator from "Your runs" on the create page; it stays everywhere else.
     dismissed_at = models.DateTimeField(null=True, blank=True)

@@ -379,10 +379,23 @@ def generation_transition(
     return True
 
 
+def generation_advance(generation_id: int, status: str, **kwargs: str) -> bool:
+    """``generation_transition`` for a caller holding no lock: a move that cannot go forward costs one
+    read and takes no lock."""
+    current = Generation.objects.values_list("status", flat=True).get(pk=generation_id)
+    if current in Generation.TERMINAL or Generation.ORDER[status] <= Generation.ORDER[current]:
+        # Statuses only move forward, so a move that is a no-op now stays one: no lock needed.
+        return False
+    with transaction.atomic():
+        generation = Generation.objects.select_for_update().get(pk=generation_id)
+        return generation_transition(generation, status, **kwargs)
+
+
 def charged_unstored(generation: Generation, *, outputs: list[Any] | None = None) -> int:
     """How many of this run's charges have no stored result: a charged result whose video never reached
     our storage, or a failed task Runware charged for. Reads the prefetched ``cost_entries`` and
-    ``outputs`` when a list prefetched them."""
+    ``outputs`` when a list prefetched them. The gallery counts the same in SQL
+    (``gallery._charged_unstored_of_run``): a change here is a change there."""
     stored = {output.video_uuid for output in (generation.outputs.all() if outputs is None else outputs)}
     count = 0
     for entry in generation.cost_entries.all():

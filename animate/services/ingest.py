@@ -16,7 +16,6 @@ Webhook bodies reach ``results_apply`` through ``animate.services.webhook_events
 applies them in arrival order.
 """
 
-import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -66,7 +65,7 @@ def results_apply(*, generation_id: int, results: list[spec.VideoResult]) -> App
             logger.warning("Ignoring a result of task %s for generation %s", result.task_uuid, generation_id)
             continue
         if result.status == "processing":
-            _move(generation_id, Generation.Status.PROCESSING)
+            generations.generation_advance(generation_id, Generation.Status.PROCESSING)
         elif result.status == "error":
             anomaly = result_error_apply(generation_id=generation_id, task_uuid=task_uuid, result=result)
             if anomaly:
@@ -94,16 +93,6 @@ def results_apply(*, generation_id: int, results: list[spec.VideoResult]) -> App
     return ApplySummary(
         outputs_created=created, duplicates=duplicates, status=status, anomalies=tuple(anomalies)
     )
-
-
-def _move(generation_id: int, status: str, **kwargs: str) -> bool:
-    current = Generation.objects.values_list("status", flat=True).get(pk=generation_id)
-    if current in Generation.TERMINAL or Generation.ORDER[status] <= Generation.ORDER[current]:
-        # Statuses only move forward, so a move that is a no-op now stays one: no lock needed.
-        return False
-    with transaction.atomic():
-        generation = Generation.objects.select_for_update().get(pk=generation_id)
-        return generations.generation_transition(generation, status, **kwargs)
 
 
 # What ``result_ingest`` did with a result, when it is not an anomaly (then: the anomaly's description).
@@ -340,7 +329,7 @@ def _result_fetch(generation: Generation, result: spec.VideoResult, video_uuid: 
     generation_id = generation.pk
     if Output.objects.filter(generation=generation, video_uuid=video_uuid).exists():
         return None
-    _move(generation_id, Generation.Status.RECEIVING)
+    generations.generation_advance(generation_id, Generation.Status.RECEIVING)
     # Delivered by uploadEndpoint: the uploaded object is checked and used, videoURL never fetched.
     output = result_uploads.result_upload_ingest(
         generation=generation,
@@ -358,7 +347,7 @@ def _result_fetch(generation: Generation, result: spec.VideoResult, video_uuid: 
                     base64_data=result.video_base64_data, data_uri=result.video_data_uri
                 )
         except DownloadRejected as exc:
-            _move(
+            generations.generation_advance(
                 generation_id, Generation.Status.FAILED, error_code="resultRejected", error_message=str(exc)
             )
             raise
@@ -373,7 +362,7 @@ def _result_fetch(generation: Generation, result: spec.VideoResult, video_uuid: 
                 cost=result.cost,
             )
         except MediaRejected as exc:
-            _move(
+            generations.generation_advance(
                 generation_id,
                 Generation.Status.FAILED,
                 error_code="resultUnreadable",
@@ -487,105 +476,3 @@ def output_event(output: Output) -> dict[str, Any]:
             else None,
         },
     }
-
-
-# Runware's answer to getResponse for a task it does not know (or no longer knows): the category code of
-# Runware's own SDK (``taskFailedOrNotFound``, runware-python errors.py); see docs/runware-protocol.md.
-UNKNOWN_TASK_CODES = frozenset({"taskFailedOrNotFound", "taskNotFound"})
-
-
-def unknown_task_seconds() -> float:
-    """How long Runware may answer "unknown task" before the run is failed (ANIMATE_UNKNOWN_TASK_SECONDS)."""
-    return float(getattr(settings, "ANIMATE_UNKNOWN_TASK_SECONDS", 600))
-
-
-def generation_poll(*, generation_id: int, check: bool = False) -> bool:
-    """Ask Runware for the cumulative state and apply it; True once the generation is terminal.
-
-    ``check`` (an admin's "check now", or a one-off look after a webhook error) asks even about an ended
-    run, whose late results are still stored and charged."""
-    from animate.runware.client import RunwareError, RunwareTransportError
-    from animate.services.submission import runware_client
-
-    generation = Generation.objects.get(pk=generation_id)
-    if generation.is_terminal and not check:
-        return True
-    if generation.status == Generation.Status.QUEUED:
-        return False  # not sent yet: Runware cannot know it
-    Generation.objects.filter(pk=generation_id).update(poll_attempts=generation.poll_attempts + 1)
-    client = runware_client()
-    try:
-        batch = client.get_response(str(generation.task_uuid))
-    except RunwareError as exc:
-        if exc.code in UNKNOWN_TASK_CODES:
-            return generation.is_terminal or _unknown_task(generation_id, code=exc.code)
-        logger.warning("Polling generation %s failed: %s", generation_id, exc)
-        return _give_up_if_overdue(generation)
-    except RunwareTransportError as exc:
-        logger.warning("Polling generation %s failed: %s", generation_id, exc)
-        return _give_up_if_overdue(generation)
-    finally:
-        client.close()
-    results = []
-    unknown = None
-    for item in [*batch.data, *batch.errors]:
-        try:
-            result = spec.parse_result(item)
-        except ValueError as exc:
-            # One unreadable item must not hide the others; the next poll sees it again.
-            logger.warning("Skipping an unreadable result of generation %s: %s", generation_id, exc)
-            continue
-        if result.status == "error" and result.error_code in UNKNOWN_TASK_CODES:
-            unknown = result.error_code  # not an error of the task: Runware has lost track of it
-            continue
-        results.append(result)
-    if unknown and not results:
-        return generation.is_terminal or _unknown_task(generation_id, code=unknown)
-    if generation.unknown_since is not None:
-        Generation.objects.filter(pk=generation_id).update(unknown_since=None)
-    # A video that could not be fetched is logged where it happened; the next poll fetches it again,
-    # until the give-up time.
-    with contextlib.suppress(DownloadFailed):
-        response_apply(generation_id=generation_id, results=results)
-    generation.refresh_from_db()
-    return generation.is_terminal or _give_up_if_overdue(generation)
-
-
-def _unknown_task(generation_id: int, *, code: str) -> bool:
-    """Runware says it does not know the task: noted the first time, failed once that has lasted
-    ``unknown_task_seconds`` (a task just accepted may not be visible everywhere at once, so one answer is
-    not enough). True when the run is now terminal."""
-    limit = unknown_task_seconds()
-    now = timezone.now()
-    with transaction.atomic():
-        generation = Generation.objects.select_for_update().get(pk=generation_id)
-        if generation.is_terminal:
-            return True
-        if generation.unknown_since is None:
-            generation.unknown_since = now
-            generation.save(update_fields=["unknown_since", "updated_at"])
-            generations.publish_status(generation)
-        if (now - generation.unknown_since).total_seconds() < limit:
-            return False
-        minutes = max(1, round(limit / 60))
-        generations.generation_transition(
-            generation,
-            Generation.Status.FAILED,
-            error_code=code,
-            error_message=f"Runware no longer knows this task (it answered {code} for {minutes} min); "
-            "no result can come for it.",
-        )
-    return True
-
-
-def _give_up_if_overdue(generation: Generation) -> bool:
-    give_up = float(getattr(settings, "ANIMATE_POLL_GIVE_UP_SECONDS", 3 * 3600))
-    if generation.submitted_at and (timezone.now() - generation.submitted_at).total_seconds() > give_up:
-        _move(
-            generation.pk,
-            Generation.Status.FAILED,
-            error_code="timeout",
-            error_message=f"No complete result from Runware within {int(give_up // 60)} minutes.",
-        )
-        return True
-    return False

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from animate.models import AuditEvent, Generation, Membership
-from animate.services import generations, ingest
+from animate.services import generations, polling
 from animate.services.audit import audit_record
 from animate.services.teams import NotAllowed
 
@@ -45,7 +45,7 @@ def generation_check_now(*, membership: Membership, generation_id: int, ip: str 
         raise RunActionRefused("The run has not been sent to Runware yet: there is nothing to ask about.")
     before = generation.status
     # The provider call and any download happen here, outside every transaction (ingest's own rule).
-    ingest.generation_poll(generation_id=generation.pk, check=True)
+    polling.generation_poll(generation_id=generation.pk, check=True)
     generation.refresh_from_db()
     audit_record(
         action=AuditEvent.Action.RUN_CHECKED,

@@ -52,8 +52,8 @@ def webhook_receive(
 ) -> WebhookReceipt:
     """Authenticate and store one webhook body; processing happens in the background after commit."""
     # Not .first(): the hottest path of the app needs no ORDER BY (nor the time to compile one).
-    generation = Generation.objects.only("id", "task_uuid", "webhook_secret_hashes").filter(pk=generation_id)
-    generation = next(iter(generation), None)
+    found = Generation.objects.only("id", "task_uuid", "webhook_secret_hashes").filter(pk=generation_id)
+    generation = next(iter(found), None)
     if generation is None or not generations.webhook_secret_matches(generation, secret):
         raise WebhookRejected(404, "Unknown webhook URL.")
     try:

@@ -1,4 +1,5 @@
-"""Fixtures of the ingestion tests (results, and the webhook bodies that carry them)."""
+"""The service tests' default run (submitted, two results) and an inline result video; a module that needs
+another kind of run defines its own ``generation``."""
 
 import base64
 from decimal import Decimal

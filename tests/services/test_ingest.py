@@ -1,7 +1,6 @@
 import os
 import socket
 import uuid
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -383,62 +382,3 @@ def test_a_result_arriving_while_the_last_place_is_downloading_is_beyond_number_
     summary = ingest.results_apply(generation_id=generation.pk, results=[other])
     assert summary.anomalies == (f"result {other.video_uuid} beyond numberResults (1)",)
     assert not Output.objects.exists()
-
-
-# --- a task Runware no longer knows -----------------------------------------------------------------
-
-
-@pytest.fixture
-def no_poll_chain(settings):
-    from tests.livehelpers import fast_settings
-
-    fast_settings(settings)
-    # Only the explicit polls of a test ask Runware.
-    settings.ANIMATE_POLL_INITIAL_DELAY = 300
-    settings.ANIMATE_POLL_MAX_DELAY = 300
-
-
-def test_one_unknown_task_answer_is_noted_and_does_not_fail_the_run(
-    live_server, no_poll_chain, settings, member, image_asset, video_asset
-):
-    from tests.livehelpers import submit, wait_for
-
-    settings.ANIMATE_UNKNOWN_TASK_SECONDS = 600
-    generation = submit(member, image_asset, video_asset, positivePrompt="x [sandbox:forget]")
-    generation = wait_for(generation, lambda g: g.status == "submitted")
-    assert ingest.generation_poll(generation_id=generation.pk) is False
-    generation.refresh_from_db()
-    assert generation.status == "submitted" and generation.unknown_since is not None
-    noted = generation.unknown_since
-    assert ingest.generation_poll(generation_id=generation.pk) is False
-    generation.refresh_from_db()
-    assert generation.unknown_since == noted  # counted from the first answer, not the latest
-    from animate.services.generations import generation_event
-
-    assert generation_event(generation)["unknown_since"] == noted.isoformat()
-
-
-def test_an_answer_about_the_task_clears_the_unknown_mark(
-    live_server, no_poll_chain, member, image_asset, video_asset
-):
-    from tests.livehelpers import submit, wait_for
-
-    generation = submit(member, image_asset, video_asset, positivePrompt="x [sandbox:drop,delay=30]")
-    generation = wait_for(generation, lambda g: g.status == "submitted")
-    Generation.objects.filter(pk=generation.pk).update(unknown_since=timezone.now() - timedelta(minutes=5))
-    assert ingest.generation_poll(generation_id=generation.pk) is False
-    generation.refresh_from_db()
-    assert generation.unknown_since is None and generation.status == "processing"
-
-
-def test_a_check_of_an_ended_run_never_fails_it_again(
-    live_server, no_poll_chain, member, image_asset, video_asset
-):
-    from tests.livehelpers import submit, wait_for
-
-    generation = submit(member, image_asset, video_asset, positivePrompt="x [sandbox:forget]")
-    generation = wait_for(generation, lambda g: g.status == "submitted")
-    Generation.objects.filter(pk=generation.pk).update(status="done", completed_at=timezone.now())
-    assert ingest.generation_poll(generation_id=generation.pk, check=True) is True
-    generation.refresh_from_db()
-    assert generation.status == "done" and generation.unknown_since is None

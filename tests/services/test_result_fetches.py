@@ -8,18 +8,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from animate.models import Generation, ResultFetch
+from animate.models import ResultFetch
 from animate.services import leases
 from animate.services.result_fetches import claim_seconds, result_fetch, result_fetch_claim
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def generation(team, member, image_asset, video_asset):
-    return Generation.objects.create(
-        team=team, created_by=member, image=image_asset, video=video_asset, status="submitted"
-    )
 
 
 def _held_by(generation, owner: str, *, age: float = 0) -> str:
